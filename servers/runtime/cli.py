@@ -1,0 +1,148 @@
+"""The command line every server shares: flags from its settings model, subcommands, serving."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+from memento_servers.runtime import paths
+from memento_servers.runtime.errors import ConfigError
+from memento_servers.runtime.http import serve_http
+from memento_servers.runtime.stdio import serve_stdio
+from memento_servers.runtime.settings import ServerSettings, _is_list, env_names, load_settings, masked
+from memento_servers.runtime.tools import ServerInfo, add_server_info, package_version
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand such as `memento-memory import FILE`."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Any, argparse.Namespace], int | None]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """Everything the runtime needs to know to run one server."""
+
+    name: str  # short name: "documents" -> memento-documents, MEMENTO_DOCUMENTS_*, [documents]
+    summary: str
+    settings: type[ServerSettings]
+    build: Callable[[Any], MCPServer]  # settings -> server with its tools
+    default_port: int
+    commands: Sequence[Command] = field(default_factory=tuple)
+
+    @property
+    def program(self) -> str:
+        return f"memento-{self.name}"
+
+
+def _flag(name: str, info: Any) -> str:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return extra.get("cli", "--" + name.replace("_", "-"))
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, spec: ServerSpec) -> None:
+    for name, info in spec.settings.model_fields.items():
+        helptext = f"{info.description or ''} [env: {', '.join(env_names(spec.name, name))}]"
+        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": helptext}
+        if info.annotation is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        elif _is_list(info.annotation):
+            kwargs["action"] = "append"
+        elif choices := [a for a in get_args(info.annotation) if isinstance(a, str)]:
+            kwargs["choices"] = choices
+        parser.add_argument(_flag(name, info), **kwargs)
+
+
+def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file.")
+    _add_settings_flags(common, spec)
+    parser = argparse.ArgumentParser(
+        prog=spec.program,
+        description=f"{spec.summary} Without a subcommand, serves MCP (stdio unless --transport http).",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"{spec.program} {package_version()}")
+    parser.add_argument("--print-config", action="store_true", help="Print the effective config (secrets masked) and exit.")
+    if spec.commands:
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        for command in spec.commands:
+            command.add_arguments(sub.add_parser(command.name, help=command.help, parents=[common]))
+    return parser
+
+
+def _settings_from(spec: ServerSpec, args: argparse.Namespace) -> ServerSettings:
+    cli = {name: getattr(args, name) for name in spec.settings.model_fields if hasattr(args, name)}
+    explicit = getattr(args, "config", None)
+    config_file = explicit or Path(os.environ.get("MEMENTO_CONFIG", paths.default_config_file()))
+    return load_settings(spec.settings, spec.name, cli, config_file, explicit_file=explicit is not None)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+
+
+def build(spec: ServerSpec, settings: ServerSettings) -> MCPServer:
+    """The server with its tools, plus `server_info`."""
+    server = spec.build(settings)
+    add_server_info(
+        server,
+        ServerInfo(name=spec.program, version=package_version(), transport=settings.transport, settings=masked(settings)),
+    )
+    return server
+
+
+def serve(spec: ServerSpec, settings: ServerSettings) -> None:
+    server = build(spec, settings)
+    if settings.transport == "http":
+        anyio.run(serve_http, server, settings, settings.port or spec.default_port)
+    else:
+        anyio.run(serve_stdio, server)
+
+
+def run(spec: ServerSpec, argv: Sequence[str] | None = None) -> int:
+    """Entry point of `memento-<name>`: parse, configure, then serve or run a subcommand."""
+    args = _parser(spec).parse_args(argv)
+    try:
+        settings = _settings_from(spec, args)
+        configure_logging(settings.log_level)
+        if args.print_config:
+            print(json.dumps(masked(settings), indent=2, default=str))
+            return 0
+        command = next((c for c in spec.commands if c.name == getattr(args, "command", None)), None)
+        if command is not None:
+            return command.run(settings, args) or 0
+        serve(spec, settings)
+        return 0
+    except ConfigError as exc:
+        print(f"{spec.program}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def main_for(spec: ServerSpec) -> Callable[[], None]:
+    """A console-script entry point for `spec`."""
+
+    def main() -> None:
+        sys.exit(run(spec))
+
+    return main
