@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -54,6 +56,13 @@ def add_server_info(server: MCPServer, info: ServerInfo) -> None:
     )
 
 
+class MementoServer(MCPServer):
+    """An `MCPServer` whose tool descriptions are docstrings with their indentation removed."""
+
+    def add_tool(self, fn: Callable[..., Any], *args: Any, description: str | None = None, **kwargs: Any) -> None:
+        super().add_tool(fn, *args, description=description or inspect.cleandoc(fn.__doc__ or ""), **kwargs)
+
+
 def new_server(name: str, instructions: str, **kwargs: Any) -> MCPServer:
-    """An `MCPServer` named `memento-<name>` at this package's version."""
-    return MCPServer(f"memento-{name}", version=package_version(), instructions=instructions, **kwargs)
+    """A server named `memento-<name>` at this package's version."""
+    return MementoServer(f"memento-{name}", version=package_version(), instructions=instructions, **kwargs)

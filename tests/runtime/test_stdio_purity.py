@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -49,7 +48,9 @@ def test_stdout_holds_only_jsonrpc_and_eof_stops_server(server):
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_stdio_server_promptly(signum):
     process = _start("documents")
-    time.sleep(1.0)
+    process.stdin.write((json.dumps(INIT) + "\n").encode())
+    process.stdin.flush()
+    assert json.loads(process.stdout.readline())["id"] == 1  # serving, so the signal handlers are installed
     process.send_signal(signum)
     assert process.wait(timeout=10) == 0
     assert b"shutting down" in process.stderr.read()
