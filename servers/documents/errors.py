@@ -1,0 +1,31 @@
+"""Errors of document conversion. All are plain exceptions (no MCP): the server maps them to `ToolError`.
+
+    Exception
+    └── DocumentError            the document cannot be converted; the message says why and what to try
+        ├── UnsupportedFormat    the type is not one this package reads (never sent anywhere else)
+        ├── LimitExceeded        a configured limit (size, pages, members, ratio, time) was hit
+        ├── EncryptedDocument    password-protected
+        └── CorruptDocument      truncated or malformed
+"""
+
+from __future__ import annotations
+
+
+class DocumentError(Exception):
+    """A document could not be converted; the message is meant for the user or model."""
+
+
+class UnsupportedFormat(DocumentError):
+    """The format is unknown or not supported."""
+
+
+class LimitExceeded(DocumentError):
+    """A configured limit was exceeded (file size, pages, archive members, uncompressed size, ratio, time)."""
+
+
+class EncryptedDocument(DocumentError):
+    """The document is password-protected."""
+
+
+class CorruptDocument(DocumentError):
+    """The document is truncated or malformed."""

@@ -1,0 +1,1 @@
+"""One module per family of formats; each exposes `convert(data, context) -> Document`."""
