@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import warnings
 from urllib.parse import parse_qs, urlsplit
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from markdownify import ATX, MarkdownConverter
 
 from memento_servers.documents.context import Context
@@ -86,7 +87,9 @@ def main_content(soup: BeautifulSoup) -> Tag:
 
 def html_to_markdown(html: str, keep_data_uris: bool = False) -> tuple[str, str | None]:
     """(markdown, title) of an HTML document or fragment."""
-    soup = BeautifulSoup(html, "lxml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML chapters, feeds' HTML fragments
+        soup = BeautifulSoup(html, "lxml")
     title = soup.title.get_text(strip=True) if soup.title else None
     clean(soup)
     content = main_content(soup)

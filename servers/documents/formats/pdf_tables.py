@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from memento_servers.documents.formats.tables import markdown_table
+
 MAX_CELL_CHARS = 60
 MIN_ROWS = 3
 
@@ -101,14 +103,6 @@ def _grid(rows: list[Row], tolerance: float) -> list[list[str]] | None:
     return [[r[k] for k in used] for r in grid]
 
 
-def table_markdown(grid: list[list[str]]) -> str:
-    def fmt(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|").replace("**", "") for c in cells) + " |"
-
-    head, *body = grid
-    return "\n".join([fmt(head), "| " + " | ".join("---" for _ in head) + " |", *map(fmt, body)])
-
-
 def _runs(rows: list[Row]) -> list[list[Row]]:
     runs: list[list[Row]] = []
     current: list[Row] = []
@@ -135,7 +129,7 @@ def split_tables(blocks: list[list[Line]]) -> list[list[Line] | str]:
             continue
         members = [m for row in run for m in row.members]
         taken.update(members)
-        tables[min(b for b, _ in members)] = table_markdown(grid)
+        tables[min(b for b, _ in members)] = markdown_table(grid)
     if not tables:
         return list(blocks)
     out: list[list[Line] | str] = []
