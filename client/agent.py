@@ -1,0 +1,203 @@
+"""`Agent(...).run(task)`: the paper's two stages, plan then execute, for up to `max_cycles` cycles,
+learning from and adding to the case bank.
+
+    retrieve cases -> plan -> execute each subtask -> report results -> plan again or answer
+    -> reward (EM/F1 vs gold, else the judge, else none) -> write_case
+
+The last cycle must answer. A spent budget (steps, tokens, wall time, cost) stops the work and
+one closing planner call answers from what was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import anyio
+
+from memento_client import cases as case_bank
+from memento_client.budget import Budget
+from memento_client.config import ClientConfig
+from memento_client.errors import BudgetExceeded, LLMError, PlanError
+from memento_client.executor import Executor, SubtaskResult
+from memento_client.host import Host
+from memento_client.judge import judge
+from memento_client.llm import LLM, Usage
+from memento_client.metrics import score
+from memento_client.planner import Planner, Subtask
+from memento_client.trajectory import Listener, Trajectory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentResult:
+    task: str
+    answer: str | None
+    stop_reason: str  # answered | budget:<kind> | invalid_plan | llm_error
+    reward: float | None
+    metrics: dict[str, float] | None
+    plan: list[str]
+    retrieved_case_ids: list[str]
+    case_id: str | None
+    usage: dict[str, Any]
+    seconds: float
+    task_id: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CLOSING = "The budget is spent: give final_answer now (your best answer if unsure)."
+
+
+def next_step(cycle: int, cycles: int) -> str:
+    if cycle >= cycles:
+        return f"Cycle {cycle} of {cycles} is the last: give final_answer now (your best answer if unsure)."
+    return f"Cycle {cycle} of {cycles}: answer if the results suffice, else plan the next subtasks."
+
+
+def results_report(results: Sequence[SubtaskResult], cycle: int, instruction: str) -> str:
+    lines = [f"Results of cycle {cycle}:"] if results else []
+    lines += [f"[{r.subtask.id}] {r.subtask.description}\nResult: {r.result}" for r in results]
+    return "\n\n".join([*lines, instruction])
+
+
+class Agent:
+    def __init__(
+        self, llm: LLM, host: Host, config: ClientConfig, *, listeners: Sequence[Listener] = (), run_id: str | None = None
+    ):
+        self.llm = llm
+        self.host = host
+        self.config = config
+        self.listeners = list(listeners)
+        self.run_id = run_id
+        self.planner = Planner(llm, config)
+        self.executor = Executor(llm, host, config)
+
+    async def run(
+        self, task: str, *, gold: Sequence[str] | None = None, task_id: str | None = None, notes: Sequence[str] = ()
+    ) -> AgentResult:
+        started = time.monotonic()
+        usage = Usage()
+        trajectory = Trajectory(task, list(self.listeners))
+        trajectory.emit("task", task=task, task_id=task_id)
+        cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
+        trajectory.emit("cases", ids=[c.id for c in cases], positive=[c.id for c in cases if c.positive])
+        messages = self.planner.opening(task, list(self.host.tools.values()), cases, list(notes))
+        state = _State()
+        with anyio.move_on_after(self.config.max_wall_s) as deadline:
+            try:
+                await self._cycles(task, messages, usage, Budget(self.config, usage), trajectory, state)
+            except BudgetExceeded as exc:
+                state.stop = f"budget:{exc.kind}"
+            except PlanError as exc:
+                state.stop = "invalid_plan"
+                trajectory.emit("error", message=str(exc))
+            except LLMError as exc:
+                state.stop = "llm_error"
+                trajectory.emit("error", message=str(exc))
+        if deadline.cancelled_caught:
+            state.stop = "budget:wall_time"
+        if state.stop.startswith("budget:"):
+            trajectory.emit("budget", kind=state.stop.split(":", 1)[1])
+            state.answer = await self._closing_answer(messages, state, usage, trajectory)
+        trajectory.emit("answer", answer=state.answer, stop_reason=state.stop)
+        metrics, reward = await self._reward(task, state.answer, gold, usage)
+        trajectory.emit("reward", reward=reward, metrics=metrics)
+        case_id = None
+        if self.config.memory != "off":
+            retrieved = [c.id for c in cases]
+            case_id = await case_bank.write(self.host, task, state.plan, state.answer, reward, retrieved, self.run_id)
+            if case_id is not None:
+                trajectory.emit("case_written", case_id=case_id)
+        return AgentResult(
+            task=task,
+            answer=state.answer,
+            stop_reason=state.stop,
+            reward=reward,
+            metrics=metrics,
+            plan=state.plan,
+            retrieved_case_ids=[c.id for c in cases],
+            case_id=case_id,
+            usage=usage.as_dict(),
+            seconds=round(time.monotonic() - started, 3),
+            task_id=task_id,
+            events=trajectory.events,
+        )
+
+    async def _cycles(
+        self, task: str, messages: list[dict[str, Any]], usage: Usage, budget: Budget, trajectory: Trajectory, state: _State
+    ) -> None:
+        cycles = self.config.max_cycles
+        for cycle in range(1, cycles + 1):
+            budget.check()
+            turn = await self.planner.next(messages, usage, final=cycle == cycles)
+            trajectory.emit(
+                "plan",
+                cycle=cycle,
+                thought=turn.thought,
+                subtasks=[s.model_dump() for s in turn.plan],
+                final_answer=turn.final_answer,
+            )
+            if turn.final_answer:
+                state.answer = turn.final_answer
+                return
+            state.plan = [s.description for s in turn.plan]
+            for subtask in turn.plan:
+                state.unreported.append(await self._subtask(task, subtask, usage, budget, trajectory, state))
+            messages.append({"role": "user", "content": results_report(state.unreported, cycle, next_step(cycle + 1, cycles))})
+            state.done += state.unreported
+            state.unreported = []
+            state.cycle = cycle
+
+    async def _subtask(
+        self, task: str, subtask: Subtask, usage: Usage, budget: Budget, trajectory: Trajectory, state: _State
+    ) -> SubtaskResult:
+        trajectory.emit("subtask", phase="start", id=subtask.id, description=subtask.description)
+        result = await self.executor.run(
+            task, subtask, state.done + state.unreported, usage=usage, budget=budget, trajectory=trajectory
+        )
+        trajectory.emit("subtask", phase="end", id=subtask.id, result=result.result, steps=result.steps, stop=result.stop)
+        return result
+
+    async def _closing_answer(
+        self, messages: list[dict[str, Any]], state: _State, usage: Usage, trajectory: Trajectory
+    ) -> str | None:
+        """One planner call, past the budget, to answer from what was found."""
+        if state.answer:
+            return state.answer
+        messages.append({"role": "user", "content": results_report(state.unreported, state.cycle + 1, CLOSING)})
+        try:
+            with anyio.fail_after(self.config.request_timeout_s * 2):
+                turn = await self.planner.next(messages, usage, final=True)
+        except (PlanError, LLMError, TimeoutError) as exc:
+            trajectory.emit("error", message=f"no closing answer: {exc}")
+            return None
+        return turn.final_answer
+
+    async def _reward(
+        self, task: str, answer: str | None, gold: Sequence[str] | None, usage: Usage
+    ) -> tuple[dict[str, float] | None, float | None]:
+        """Metrics vs gold (EM, F1 and, with a judge, PM) and the reward: PM if judged, else F1."""
+        if gold:
+            metrics = score(answer, gold)
+            pm = await judge(self.llm, usage, task, answer, gold)
+            if pm is not None:
+                metrics["pm"] = pm
+            return metrics, pm if pm is not None else metrics["f1"]
+        return None, await judge(self.llm, usage, task, answer)
+
+
+@dataclass
+class _State:
+    answer: str | None = None
+    stop: str = "answered"
+    plan: list[str] = field(default_factory=list)
+    done: list[SubtaskResult] = field(default_factory=list)
+    unreported: list[SubtaskResult] = field(default_factory=list)
+    cycle: int = 0

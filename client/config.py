@@ -1,0 +1,100 @@
+"""The client's settings: flags > environment (`MEMENTO_CLIENT_*`, then `OPENAI_*`) > `[client]` in the
+TOML config file > defaults. Read once by the CLI and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from memento_client.errors import ConfigError, NoModelError
+from memento_servers.runtime import ConfigError as RuntimeConfigError
+from memento_servers.runtime import paths
+from memento_servers.runtime.settings import load_settings
+
+Role = Literal["planner", "executor", "judge"]
+MemoryPolicy = Literal["off", "similarity", "learned"]
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+NO_MODEL_HELP = """memento needs an OpenAI-compatible model endpoint, and none is configured. Point it at one:
+
+  OpenAI     export OPENAI_API_KEY=sk-...          (model: {default}; change with --model)
+  Ollama     export OPENAI_BASE_URL=http://localhost:11434/v1 MEMENTO_CLIENT_MODEL=qwen2.5:7b-instruct
+  vLLM       export OPENAI_BASE_URL=http://localhost:8000/v1  MEMENTO_CLIENT_MODEL=<served model name>
+  llama.cpp  export OPENAI_BASE_URL=http://localhost:8080/v1  MEMENTO_CLIENT_MODEL=local
+
+or pass --base-url/--model, or set base_url and model under [client] in {config_file}.
+Roles can use different models: --planner-model, --executor-model, --judge-model."""
+
+
+class ClientConfig(BaseModel):
+    """Every knob of the agent client; env `MEMENTO_CLIENT_<FIELD>`, TOML `[client]`."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)  # top-level TOML keys are the servers'
+
+    model: str | None = Field(None, description="Model for every role unless a role names its own.")
+    planner_model: str | None = Field(None, description="Model of the planner.")
+    executor_model: str | None = Field(None, description="Model of the executor.")
+    judge_model: str | None = Field(None, description="Model of the LLM judge (PM metric, reward without gold); unset: no judge.")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (else OPENAI_BASE_URL, else OpenAI).")
+    api_key: SecretStr | None = Field(None, description="API key (else OPENAI_API_KEY).")
+    mcp_config: Path | None = Field(None, description="mcp.json to use (else ./mcp.json, else the embedded default).")
+    memory: MemoryPolicy = Field("similarity", description="Case retrieval policy: off, similarity or learned.")
+    cases_k: int = Field(4, ge=0, le=32, description="Cases retrieved for the planner.")
+    max_cycles: int = Field(3, ge=1, le=20, description="Plan-execute cycles; the last must answer.")
+    max_subtasks: int = Field(5, ge=1, le=20, description="Subtasks per plan (extra ones are dropped).")
+    max_steps_per_subtask: int = Field(8, ge=1, le=100, description="Executor model calls per subtask.")
+    max_steps: int = Field(60, ge=1, description="Model calls per task, all roles.")
+    max_tokens: int = Field(400_000, ge=1000, description="Tokens (prompt + completion) per task.")
+    max_wall_s: float = Field(600.0, gt=0, description="Wall time per task, seconds.")
+    max_cost_usd: float = Field(2.0, gt=0, description="Cost per task in USD (models with a known price).")
+    completion_tokens: int = Field(2048, ge=16, description="Completion token limit per model call.")
+    tool_output_chars: int = Field(6000, ge=200, description="Tool output kept per call; the rest is cut with a note.")
+    context_chars: int = Field(60_000, ge=2000, description="Executor context size before old tool steps are trimmed.")
+    stuck_repeats: int = Field(3, ge=2, description="The same tool call this many times ends the subtask.")
+    request_timeout_s: float = Field(120.0, gt=0, description="Timeout of one model request.")
+    tool_timeout_s: float = Field(120.0, gt=0, description="Timeout of one tool call.")
+    retries: int = Field(4, ge=0, le=10, description="Retries of a model request on 429/5xx/timeouts.")
+    temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (unset: the endpoint's).")
+    structured_output: bool = Field(True, description="Ask for JSON-schema output for plans where supported.")
+    tools_deny: list[str] = Field(default_factory=list, description="Tool patterns to hide, e.g. 'crawl__*'.")
+    prices: dict[str, list[float]] = Field(
+        default_factory=dict, description="USD per 1M tokens [prompt, completion] by model, added to the built-in table."
+    )
+
+    def resolved_base_url(self) -> str | None:
+        return self.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY") or None
+
+    def model_for(self, role: Role) -> str | None:
+        """The model a role uses, or None when none is configured."""
+        if role == "judge":  # opt-in: judging costs a model call per task
+            return self.judge_model
+        own = {"planner": self.planner_model, "executor": self.executor_model}[role]
+        if own or self.model:
+            return own or self.model
+        if self.resolved_api_key() and not self.resolved_base_url():
+            return DEFAULT_OPENAI_MODEL
+        return None
+
+    def require_models(self) -> None:
+        """Raise `NoModelError` (with setup help) unless the planner and executor have a model."""
+        if self.model_for("planner") is None or self.model_for("executor") is None:
+            raise NoModelError(NO_MODEL_HELP.format(default=DEFAULT_OPENAI_MODEL, config_file=paths.default_config_file()))
+
+
+def load_config(cli: dict[str, Any], config_file: Path | None = None) -> ClientConfig:
+    """Layer CLI values (None means unset) over env, the TOML file and defaults."""
+    explicit = config_file is not None
+    path = config_file or Path(os.environ.get("MEMENTO_CONFIG", paths.default_config_file()))
+    given = {k: v for k, v in cli.items() if v is not None}
+    try:
+        return load_settings(ClientConfig, "client", given, path, explicit_file=explicit)  # type: ignore[type-var]
+    except RuntimeConfigError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -1,0 +1,122 @@
+"""The executor: one subtask, a tool-calling loop over the MCP tools, a concise result for the planner.
+
+Per step the model may call several tools (run in parallel); errors come back to it as tool
+errors; outputs are cut to a budget; the conversation is trimmed without orphaning tool replies.
+The loop ends when the model answers without tools, at the step cap (one last call without tools
+asks for the result), or when it repeats the same call `stuck_repeats` times.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from memento_client.budget import Budget
+from memento_client.config import ClientConfig
+from memento_client.context import trim_messages
+from memento_client.host import Host, ToolOutcome
+from memento_client.llm import LLM, ToolCall, Usage
+from memento_client.planner import Subtask
+from memento_client.trajectory import Trajectory
+
+SYSTEM = """You are the executor of a research agent. Carry out the one subtask you are given, using the tools. Call several tools at once when the calls are independent. Read tool errors and fix your call. When done, reply WITHOUT tool calls with a concise result: the facts found (with where they came from), or what could not be found and why. Do only your subtask."""
+FORCE_RESULT = "Stop calling tools now: {why}. Reply with your result from what you have found so far."
+
+
+@dataclass
+class SubtaskResult:
+    subtask: Subtask
+    result: str
+    steps: int
+    stop: str  # answered | step_cap | stuck | budget
+
+
+def clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit} more characters cut; ask for a narrower range or the next page]"
+
+
+class Executor:
+    def __init__(self, llm: LLM, host: Host, config: ClientConfig):
+        self.llm = llm
+        self.host = host
+        self.config = config
+
+    def opening(self, task: str, subtask: Subtask, earlier: list[SubtaskResult]) -> list[dict[str, Any]]:
+        done = "\n".join(f"- {r.subtask.description}\n  Result: {r.result}" for r in earlier) or "(none yet)"
+        user = f"Overall task: {task}\n\nResults so far:\n{done}\n\nYour subtask: {subtask.description}"
+        return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+    async def run(
+        self, task: str, subtask: Subtask, earlier: list[SubtaskResult], *, usage: Usage, budget: Budget, trajectory: Trajectory
+    ) -> SubtaskResult:
+        messages = self.opening(task, subtask, earlier)
+        tools = self.host.openai_tools()
+        seen: Counter[str] = Counter()
+        for step in range(1, self.config.max_steps_per_subtask + 1):
+            budget.check()
+            messages = trim_messages(messages, self.config.context_chars)
+            reply = await self.llm.complete("executor", messages, usage=usage, tools=tools or None)
+            messages.append(reply.as_message())
+            if not reply.tool_calls:
+                return SubtaskResult(subtask, (reply.content or "").strip(), step, "answered")
+            outcomes = await self._call_all(reply.tool_calls, subtask, trajectory)
+            messages += [
+                {"role": "tool", "tool_call_id": call.id, "content": outcome} for call, outcome in zip(reply.tool_calls, outcomes)
+            ]
+            for call in reply.tool_calls:
+                seen[f"{call.name}:{_canonical(call.arguments)}"] += 1
+            if max(seen.values()) >= self.config.stuck_repeats:
+                return await self._finish(messages, subtask, step, "stuck", usage, budget)
+        return await self._finish(messages, subtask, self.config.max_steps_per_subtask, "step_cap", usage, budget)
+
+    async def _finish(
+        self, messages: list[dict[str, Any]], subtask: Subtask, steps: int, stop: str, usage: Usage, budget: Budget
+    ) -> SubtaskResult:
+        why = "the same call keeps repeating" if stop == "stuck" else "the step limit is reached"
+        budget.check()
+        messages = trim_messages([*messages, {"role": "user", "content": FORCE_RESULT.format(why=why)}], self.config.context_chars)
+        reply = await self.llm.complete("executor", messages, usage=usage)
+        text = (reply.content or "").strip() if not reply.tool_calls else ""
+        return SubtaskResult(subtask, text or f"(no result: {why})", steps + 1, stop)
+
+    async def _call_all(self, calls: list[ToolCall], subtask: Subtask, trajectory: Trajectory) -> list[str]:
+        outcomes: list[str] = [""] * len(calls)
+
+        async def one(index: int, call: ToolCall) -> None:
+            try:
+                arguments = call.parsed_arguments()
+            except ValueError as problem:
+                outcome = ToolOutcome(f"{call.name}: {problem}", True)
+                arguments = {"_raw": call.arguments}
+            else:
+                outcome = await self.host.call(call.name, arguments)
+            text = clip(outcome.text, self.config.tool_output_chars)
+            outcomes[index] = f"ERROR: {text}" if outcome.is_error else text
+            trajectory.emit(
+                "tool",
+                subtask=subtask.id,
+                name=call.name,
+                arguments=arguments,
+                ok=not outcome.is_error,
+                seconds=round(outcome.seconds, 3),
+                restarted=outcome.restarted,
+                output=text[:500],
+            )
+
+        async with anyio.create_task_group() as group:
+            for index, call in enumerate(calls):
+                group.start_soon(one, index, call)
+        return outcomes
+
+
+def _canonical(arguments: str) -> str:
+    try:
+        return json.dumps(json.loads(arguments or "{}"), sort_keys=True)
+    except json.JSONDecodeError:
+        return arguments

@@ -1,0 +1,27 @@
+"""An agent ready to run: model endpoint checked, MCP servers started, everything closed on exit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from memento_client.agent import Agent
+from memento_client.config import ClientConfig
+from memento_client.host import Host
+from memento_client.llm import LLM
+from memento_client.mcpconfig import ServerEntry, load_mcp_config
+from memento_client.trajectory import Listener
+
+
+@asynccontextmanager
+async def agent_session(
+    config: ClientConfig,
+    *,
+    entries: list[ServerEntry] | None = None,
+    listeners: Sequence[Listener] = (),
+    run_id: str | None = None,
+) -> AsyncIterator[Agent]:
+    config.require_models()
+    entries = entries if entries is not None else load_mcp_config(config.mcp_config)
+    async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s) as host:
+        yield Agent(LLM(config), host, config, listeners=listeners, run_id=run_id)
