@@ -1,0 +1,188 @@
+"""`memento`: ask a question, evaluate on a dataset, list and replay runs, list the servers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from memento_client import runs
+from memento_client.config import ClientConfig, load_config
+from memento_client.errors import ClientError, ConfigError
+from memento_client.host import resolve_command, server_environment
+from memento_client.mcpconfig import ServerEntry, load_mcp_config
+from memento_client.servers import installed_servers
+from memento_servers.runtime import package_version
+
+log = logging.getLogger(__name__)
+
+
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model and servers (else MEMENTO_CLIENT_*, OPENAI_*, [client] in the config file)")
+    group.add_argument("--model", help="Model for every role.")
+    group.add_argument("--planner-model", help="Model of the planner.")
+    group.add_argument("--executor-model", help="Model of the executor.")
+    group.add_argument("--judge-model", help="Model of the LLM judge (PM metric); unset: no judge.")
+    group.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+    group.add_argument("--mcp-config", type=Path, help="mcp.json to use (default ./mcp.json, else embedded).")
+    group.add_argument("--config", type=Path, help="TOML config file.")
+    group.add_argument("--memory", choices=["off", "similarity", "learned"], help="Case retrieval policy.")
+    group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
+    group.add_argument("--max-steps", type=int, help="Model calls per task.")
+    group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="memento", description="A planner-executor agent over MCP servers that learns from its cases.")
+    parser.add_argument("--version", action="version", version=f"memento {package_version()}")
+    parser.add_argument("--log-level", default="WARNING", help="Log level (logs go to stderr).")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ask = sub.add_parser("ask", help="Answer a question with the agent.")
+    ask.add_argument("question")
+    ask.add_argument("--file", type=Path, action="append", default=[], help="A file the question is about.")
+    ask.add_argument("--corpus", type=Path, help="Index this folder into the local search index and search it first.")
+    ask.add_argument("--json", action="store_true", help="Print the result as JSON, no live view.")
+    _model_flags(ask)
+
+    ev = sub.add_parser("eval", help="Evaluate on a question set, with the case bank carried across iterations.")
+    ev.add_argument("--dataset", type=Path, required=True, help="JSONL (answers / ground_truth) or CSV (SimpleQA, FRAMES).")
+    ev.add_argument("--limit", type=int, help="First N questions (or N sampled with --seed).")
+    ev.add_argument("--seed", type=int, help="Sample the questions with this seed.")
+    ev.add_argument("--iterations", type=int, default=1, help="Passes over the set; the case bank carries over.")
+    ev.add_argument("--concurrency", type=int, default=4, help="Tasks in flight.")
+    ev.add_argument("--out", type=Path, help="Run folder (an existing one resumes).")
+    ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
+    ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+    _model_flags(ev)
+
+    sub.add_parser("runs", help="List past runs.")
+    show = sub.add_parser("show", help="Replay a run's trajectories.")
+    show.add_argument("run", help="Run name (see `memento runs`) or folder.")
+    show.add_argument("task", nargs="?", help="Task id or 1-based index.")
+    show.add_argument("--json", action="store_true")
+    sub.add_parser("servers", help="List the MCP servers and how to start each.")
+    return parser
+
+
+def _config(args: argparse.Namespace) -> ClientConfig:
+    keys = ("model", "planner_model", "executor_model", "judge_model", "base_url", "mcp_config", "memory",
+            "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
+    return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
+
+
+def index_corpus(entry: ServerEntry, folder: Path) -> None:
+    """`memento-search index FOLDER` with the search server's own command and settings (incremental)."""
+    if entry.is_http:
+        raise ConfigError("--corpus needs the search server as a local (stdio) command in mcp.json")
+    command = [resolve_command(entry.command or ""), *entry.args, "index", str(folder)]
+    done = subprocess.run(command, stdout=sys.stderr, env=server_environment(entry), cwd=entry.cwd)
+    if done.returncode != 0:
+        raise ConfigError(f"indexing {folder} failed: {' '.join(command)} exited with {done.returncode}")
+
+
+def ask_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[ServerEntry]:
+    """Let the documents server read the attached files' folders."""
+    roots = [arg for f in files for arg in ("--root", str(f.parent))]
+    return [e.with_args(*roots) if e.name == "documents" and not e.is_http and roots else e for e in entries]
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from memento_client.commands import ask
+
+    config = _config(args)
+    config.require_models()
+    files = [f.resolve() for f in args.file]
+    for f in files:
+        if not f.is_file():
+            raise ConfigError(f"--file {f}: no such file")
+    entries = ask_entries(load_mcp_config(config.mcp_config), files)
+    notes = [f"Attached file: {f} (read it with the documents tool)." for f in files]
+    if args.corpus:
+        corpus = args.corpus.resolve()
+        search = next((e for e in entries if e.name == "search"), None)
+        if search is None or not corpus.is_dir():
+            raise ConfigError("--corpus needs a folder and a 'search' server in mcp.json")
+        index_corpus(search, corpus)
+        notes.append(f"The user's documents in {corpus} are in the local search index: search them (local backend) first.")
+    result = anyio.run(ask, config, entries, args.question, notes, not args.json)
+    if args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+    else:
+        print(result.answer if result.answer is not None else f"(no answer: {result.stop_reason})")
+    return 0 if result.answer is not None else 1
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from memento_client.commands import evaluate
+
+    config = _config(args)
+    config.require_models()
+    summary = anyio.run(evaluate, config, args)
+    if args.json:
+        print(json.dumps(summary, default=str))
+    else:
+        for s in summary["iterations"]:
+            o = s["overall"]
+            metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("em", "f1", "pm") if k in o)
+            print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}")
+        print(f"report: {summary['out']}/report.md")
+    return 0
+
+
+def cmd_runs(_: argparse.Namespace) -> int:
+    rows = runs.list_runs()
+    if not rows:
+        print(f"no runs yet under {runs.runs_root()}")
+    for r in rows:
+        scores = f"EM {r['em']:.3f} F1 {r['f1']:.3f}" if r["em"] is not None else ""
+        print(f"{r['run']:28} {r['kind']:5} {r['created']}  iter {r['iterations']}  tasks {r['tasks']:4}  {scores}  {str(r['what'])[:50]}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from memento_client.view import LiveView
+
+    found = runs.trajectories(runs.find_run(args.run), args.task)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, default=str))
+        return 0
+    view = LiveView()
+    for row in found:
+        view.console.print(f"[bold]iteration {row['iteration']} · task {row['id']}[/bold]: {row['question']}")
+        for event in row["events"]:
+            view(event)
+    return 0
+
+
+def cmd_servers(_: argparse.Namespace) -> int:
+    for server in installed_servers():
+        print("\n".join(server.lines()) + "\n")
+    return 0
+
+
+COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "servers": cmd_servers}
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except ClientError as exc:
+        print(f"memento: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("memento: interrupted", file=sys.stderr)
+        return 130
+
+
+def main() -> None:
+    sys.exit(run())

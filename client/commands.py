@@ -1,0 +1,58 @@
+"""The async bodies of `memento ask` and `memento eval`: a run folder, the agent session, the results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from memento_client.agent import AgentResult
+from memento_client.config import ClientConfig
+from memento_client.datasets import Item, load_dataset
+from memento_client.eval import EvalPlan, _Writer, result_row, run_eval
+from memento_client.mcpconfig import ServerEntry
+from memento_client.report import write_report
+from memento_client.runs import new_run_dir
+from memento_client.session import agent_session
+from memento_client.view import LiveView
+
+
+def run_record(config: ClientConfig, **extra: Any) -> dict[str, Any]:
+    """What a run folder's config.json records: the options and the models (never secrets)."""
+    models = {role: config.model_for(role) for role in ("planner", "executor", "judge")}
+    settings = config.model_dump(mode="json", exclude={"api_key"})
+    return {**extra, "memory": config.memory, "models": models, "client": settings, "created": time.time()}
+
+
+async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool) -> AgentResult:
+    folder = new_run_dir("ask")
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
+    listeners = [LiveView()] if live else []
+    async with agent_session(config, entries=entries, listeners=listeners, run_id=folder.name) as agent:
+        result = await agent.run(question, notes=notes, task_id="1")
+    writer = _Writer(folder / "iter-1")
+    await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
+    writer.close()
+    return result
+
+
+def _progress(iteration: int, done: int, row: dict[str, Any]) -> None:
+    status = "error" if row.get("error") else f"EM {row.get('em', 0):.0f} F1 {row.get('f1', 0):.2f}"
+    print(f"[iter {iteration}] {done} done · {row['id']}: {status} · {str(row.get('answer'))[:60]}", file=sys.stderr)
+
+
+async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, Any]:
+    items = load_dataset(args.dataset, limit=args.limit, seed=args.seed)
+    out: Path = args.out or new_run_dir("eval")
+    record = run_record(
+        config, kind="eval", dataset=str(args.dataset.resolve()), limit=args.limit, seed=args.seed, concurrency=args.concurrency
+    )
+    plan = EvalPlan(items, args.iterations, max(1, args.concurrency), out, record)
+    async with agent_session(config, run_id=out.name) as agent:
+        await run_eval(agent, plan, _progress)
+    return {"out": str(out), **write_report(out, args.baseline)}

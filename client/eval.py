@@ -1,0 +1,133 @@
+"""`memento eval`: run a question set through the agent for K iterations, carrying the case bank over.
+
+A run folder holds `config.json` and, per iteration, `results.jsonl` (one scored line per finished
+task) and `trajectories.jsonl`. Resuming (the same `--out`) skips every task that has a result
+line, so a finished task is never paid for twice; a task interrupted mid-way runs again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from memento_client.agent import Agent
+from memento_client.datasets import Item
+from memento_client.errors import ConfigError
+from memento_client.report import read_jsonl
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
+
+
+@dataclass
+class EvalPlan:
+    items: list[Item]
+    iterations: int
+    concurrency: int
+    out: Path
+    config: dict[str, Any]  # recorded in config.json (dataset, limit, memory, models, ...)
+
+
+def prepare(plan: EvalPlan) -> None:
+    """Create the run folder, or check that an existing one is the same run (resume)."""
+    config_file = plan.out / "config.json"
+    if config_file.exists():
+        recorded = json.loads(config_file.read_text())
+        for key in ("dataset", "limit", "seed", "memory"):
+            if recorded.get(key) != plan.config.get(key):
+                raise ConfigError(
+                    f"{plan.out} holds a run with {key}={recorded.get(key)!r}, not {plan.config.get(key)!r}; "
+                    "resume with the same options or choose another --out"
+                )
+        recorded["iterations"] = max(recorded.get("iterations", 1), plan.iterations)
+        config_file.write_text(json.dumps(recorded, indent=2))
+        return
+    plan.out.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(json.dumps({**plan.config, "iterations": plan.iterations, "created": time.time()}, indent=2))
+
+
+def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
+    """The scored line of one task; an exception scores 0 (failed counts as wrong)."""
+    row: dict[str, Any] = {"id": item.id, "source": item.source, "iteration": iteration, "question": item.question, "gold": item.answers}
+    if isinstance(outcome, BaseException):
+        return {**row, "answer": None, "em": 0.0, "f1": 0.0, "error": f"{type(outcome).__name__}: {outcome}", "stop_reason": "error"}
+    metrics = outcome.metrics or {"em": 0.0, "f1": 0.0}
+    return {
+        **row,
+        "answer": outcome.answer,
+        **metrics,
+        "reward": outcome.reward,
+        "stop_reason": outcome.stop_reason,
+        "case_id": outcome.case_id,
+        "retrieved_case_ids": outcome.retrieved_case_ids,
+        "usage": outcome.usage,
+        "seconds": outcome.seconds,
+    }
+
+
+class _Writer:
+    """Appends to the iteration's JSONL files, one task at a time, flushed per line."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.results = (folder / "results.jsonl").open("a", encoding="utf-8")
+        self.trajectories = (folder / "trajectories.jsonl").open("a", encoding="utf-8")
+        self.lock = anyio.Lock()
+
+    async def write(self, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        async with self.lock:
+            trajectory = {"id": row["id"], "question": row["question"], "answer": row["answer"], "events": events}
+            self.trajectories.write(json.dumps(trajectory, ensure_ascii=False, default=str) + "\n")
+            self.trajectories.flush()
+            self.results.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")  # last: it marks the task done
+            self.results.flush()
+
+    def close(self) -> None:
+        self.results.close()
+        self.trajectories.close()
+
+
+async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: Progress | None = None) -> int:
+    """Run the tasks of one iteration not yet done; returns how many ran."""
+    folder = plan.out / f"iter-{iteration}"
+    done = {row["id"] for row in read_jsonl(folder / "results.jsonl")}
+    todo = [item for item in plan.items if item.id not in done]
+    writer = _Writer(folder)
+    limiter = anyio.CapacityLimiter(plan.concurrency)
+    finished = len(done)
+
+    async def one(item: Item) -> None:
+        nonlocal finished
+        async with limiter:
+            try:
+                outcome: Any = await agent.run(item.question, gold=item.answers or None, task_id=item.id)
+                events = outcome.events
+            except Exception as exc:  # a failed task is recorded as wrong, the run goes on
+                log.warning("task %s failed: %s", item.id, exc)
+                outcome, events = exc, []
+            row = result_row(item, iteration, outcome)
+            await writer.write(row, events)
+            finished += 1
+            if progress:
+                progress(iteration, finished, row)
+
+    try:
+        async with anyio.create_task_group() as group:
+            for item in todo:
+                group.start_soon(one, item)
+    finally:
+        writer.close()
+    return len(todo)
+
+
+async def run_eval(agent: Agent, plan: EvalPlan, progress: Progress | None = None) -> None:
+    prepare(plan)
+    for iteration in range(1, plan.iterations + 1):
+        await run_iteration(agent, plan, iteration, progress)

@@ -1,0 +1,107 @@
+"""Scoring an eval run: metrics per source and overall per iteration, a markdown report and a PNG learning curve."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+METRICS = ("em", "f1", "pm")
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean EM/F1 (and PM when every row was judged) overall and per data source; failures count as 0."""
+
+    def means(group: list[dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": len(group)}
+        for metric in METRICS:
+            values = [r.get(metric) for r in group]
+            if group and all(v is not None for v in values):
+                out[metric] = round(sum(values) / len(group), 4)
+        out["failed"] = sum(1 for r in group if r.get("error") or r.get("answer") is None)
+        return out
+
+    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_source[row.get("source", "?")].append(row)
+    return {"overall": means(rows), "by_source": {s: means(g) for s, g in sorted(by_source.items())}}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; a torn last line (an interrupted write) is ignored."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def iteration_dirs(run: Path) -> list[Path]:
+    return sorted((p for p in run.glob("iter-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
+
+
+def run_summary(run: Path) -> list[dict[str, Any]]:
+    """One summary per iteration of the run at `run`."""
+    return [{"iteration": int(d.name.split("-")[1]), **summarize(read_jsonl(d / "results.jsonl"))} for d in iteration_dirs(run)]
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else ("-" if value is None else str(value))
+
+
+def markdown(run: Path, summaries: list[dict[str, Any]], config: dict[str, Any]) -> str:
+    lines = [f"# memento eval: {run.name}", ""]
+    lines += [f"- dataset: `{config.get('dataset')}` (limit {config.get('limit')}, seed {config.get('seed')})"]
+    lines += [f"- memory: {config.get('memory')}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
+    lines += [f"- models: {config.get('models')}", ""]
+    lines += ["## Learning curve (overall)", "", "| iteration | n | EM | F1 | PM | failed |", "|---|---|---|---|---|---|"]
+    for s in summaries:
+        o = s["overall"]
+        lines.append(f"| {s['iteration']} | {o['n']} | {_fmt(o.get('em'))} | {_fmt(o.get('f1'))} | {_fmt(o.get('pm'))} | {o['failed']} |")
+    if summaries:
+        last = summaries[-1]
+        lines += ["", f"## Per data source (iteration {last['iteration']})", "", "| source | n | EM | F1 | PM |", "|---|---|---|---|---|"]
+        for source, m in last["by_source"].items():
+            lines.append(f"| {source} | {m['n']} | {_fmt(m.get('em'))} | {_fmt(m.get('f1'))} | {_fmt(m.get('pm'))} |")
+    lines += ["", "Unanswered or failed tasks count as wrong. ![learning curve](learning_curve.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(summaries: list[dict[str, Any]], path: Path, title: str, baselines: dict[str, list[dict[str, Any]]] | None = None) -> None:
+    """Accuracy per iteration (EM, F1, PM), with other runs' curves dashed (e.g. memory off)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for label, series, style in [("", summaries, "-"), *(((f" ({k})"), v, "--") for k, v in (baselines or {}).items())]:
+        iterations = [s["iteration"] for s in series]
+        for metric in METRICS:
+            values = [s["overall"].get(metric) for s in series]
+            if values and all(v is not None for v in values):
+                axes.plot(iterations, values, style, marker="o", label=metric.upper() + label)
+    axes.set_xlabel("iteration")
+    axes.set_ylabel("score")
+    axes.set_ylim(0, 1)
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
+    """summary.json, report.md and learning_curve.png in `run`; returns the summary."""
+    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+    summaries = run_summary(run)
+    (run / "summary.json").write_text(json.dumps(summaries, indent=2))
+    (run / "report.md").write_text(markdown(run, summaries, config))
+    plot(summaries, run / "learning_curve.png", f"memento eval {run.name}", {b.name: run_summary(b) for b in baselines})
+    return {"iterations": summaries}
