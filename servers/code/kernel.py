@@ -1,0 +1,196 @@
+"""One IPython kernel running inside the sandbox, driven over ZeroMQ ipc sockets.
+
+The sockets live in the session's private folder, which is bound into the sandbox at the same
+path; the sandbox has no network, so `transport="ipc"` is the only way in or out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import secrets
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from memento_servers.code.errors import SessionError
+from memento_servers.code.outputs import Collected
+from memento_servers.code.sandbox import Sandbox
+
+log = logging.getLogger(__name__)
+
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+KERNEL_FLAGS = ("--HistoryManager.enabled=False", "--InteractiveShell.colors=nocolor", "--IPKernelApp.quiet=True")
+POLL_S = 0.25
+INTERRUPT_GRACE_S = 2.0
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process group of `process` (bwrap's --die-with-parent takes the sandbox down with it)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
+@dataclass
+class Execution:
+    """What one `execute` produced, and whether the kernel survived it."""
+
+    collected: Collected
+    stopped: str | None = None  # why the call was stopped: a timeout or a limit
+    died: str | None = None  # why the kernel is gone, if it is
+
+
+class Kernel:
+    """Start, run code in, interrupt and kill one sandboxed kernel."""
+
+    def __init__(self, sandbox: Sandbox, workspace: Path, private: Path, wrap: Callable[[list[str]], list[str]]):
+        self.sandbox = sandbox
+        self.workspace = workspace
+        self.private = private
+        self.wrap = wrap  # adds the cgroup joining step, if any
+        self.process: subprocess.Popen | None = None
+        self.client: Any = None
+        self.log_path = private / "kernel.log"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def exit_reason(self) -> str:
+        """Why the kernel stopped, with the tail of its log."""
+        status = self.process.poll() if self.process else None
+        tail = ""
+        if self.log_path.exists():
+            lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
+            tail = f"; last output: {lines[-1][-300:]}" if lines else ""
+        if status is not None and status < 0:
+            return f"killed by {signal.Signals(-status).name} (a memory, CPU or process limit, or code that killed it){tail}"
+        return f"exited with status {status}{tail}"
+
+    def _connection(self) -> Path:
+        path = self.private / "kernel.json"
+        info = {
+            "transport": "ipc", "ip": str(self.private / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+            "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
+            "kernel_name": "",
+        }  # fmt: skip
+        path.write_text(json.dumps(info))
+        return path
+
+    async def start(self, timeout_s: float = 60.0) -> None:
+        """Launch the kernel and wait until it answers on both shell and iopub."""
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        connection = self._connection()
+        env = self.sandbox.environment(self.workspace, {"MPLBACKEND": INLINE_BACKEND})
+        argv = [str(self.sandbox.python), "-m", "ipykernel_launcher", "-f", str(connection), *KERNEL_FLAGS]
+        command = self.wrap(self.sandbox.command(argv, workspace=self.workspace, private=self.private, env=env))
+        with self.log_path.open("ab") as kernel_log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=kernel_log, stderr=kernel_log,
+                start_new_session=True, cwd=self.workspace, env={},
+            )  # fmt: skip
+        self.client = AsyncKernelClient()
+        self.client.load_connection_file(str(connection))
+        self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
+        try:
+            with anyio.fail_after(timeout_s):
+                await self._until_ready()
+        except TimeoutError:
+            self.kill()
+            raise SessionError(f"the Python session did not start within {timeout_s:.0f} s; try again") from None
+
+    async def _until_ready(self) -> None:
+        while True:
+            if not self.alive:
+                reason = self.exit_reason()
+                self.kill()
+                raise SessionError(f"the Python session failed to start: {reason}")
+            msg_id = self.client.kernel_info()
+            try:
+                while True:  # the iopub echo proves the subscription is live too
+                    msg = await self.client.get_iopub_msg(timeout=POLL_S)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        await self._shell_reply(msg_id)
+                        return
+            except queue.Empty:
+                continue
+
+    async def _shell_reply(self, msg_id: str, timeout_s: float = 2.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                reply = await self.client.get_shell_msg(timeout=left)
+            except queue.Empty:
+                return
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return
+
+    async def execute(
+        self, code: str, *, timeout_s: float, limit: int, check: Callable[[], str | None] = lambda: None
+    ) -> Execution:
+        """Run `code`; on timeout (or when `check` names a broken limit) interrupt, then kill if needed."""
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        result = Execution(Collected(limit))
+        deadline = time.monotonic() + timeout_s
+        next_check = time.monotonic() + 1.0
+        while True:
+            now = time.monotonic()
+            if now >= next_check:
+                result.stopped = check()
+                next_check = now + 1.0
+            if now >= deadline and result.stopped is None:
+                result.stopped = f"timed out after {timeout_s:g} s"
+            if result.stopped:
+                return await self._stop(msg_id, result)
+            if await self._next(msg_id, result, min(POLL_S, deadline - now)):
+                await self._shell_reply(msg_id)
+                return result
+            if not self.alive:
+                result.died = self.exit_reason()
+                self.kill()
+                return result
+
+    async def _next(self, msg_id: str, result: Execution, timeout_s: float) -> bool:
+        """Take one output message of `msg_id`; True once the kernel reports it idle."""
+        try:
+            msg = await self.client.get_iopub_msg(timeout=max(timeout_s, 0.001))
+        except queue.Empty:
+            return False
+        if msg["parent_header"].get("msg_id") != msg_id:
+            return False
+        if msg["msg_type"] == "status":
+            return msg["content"].get("execution_state") == "idle"
+        result.collected.add(msg["msg_type"], msg["content"])
+        return False
+
+    async def _stop(self, msg_id: str, result: Execution) -> Execution:
+        """Interrupt the running call; kill the kernel if it does not yield within the grace period."""
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
+        deadline = time.monotonic() + INTERRUPT_GRACE_S
+        while (left := deadline - time.monotonic()) > 0 and self.alive:
+            if await self._next(msg_id, result, min(POLL_S, left)):
+                await self._shell_reply(msg_id)
+                return result
+        result.died = f"killed after it {result.stopped} and ignored the interrupt"
+        self.kill()
+        return result
+
+    def kill(self) -> None:
+        """Stop the kernel's whole process tree and close the sockets."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.process is not None:
+            kill_group(self.process)

@@ -1,0 +1,158 @@
+"""How a session's processes are launched: inside bubblewrap with resource limits, or (unsafe) bare.
+
+The sandbox sees: the system's /usr read-only, the Python environment read-only, a handful of
+harmless /etc files, its own /proc, /dev and /tmp, the session workspace at /workspace and
+the kernel's socket folder. No network, no host processes, none of the server's environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memento_servers.code.errors import SandboxUnavailable
+from memento_servers.runtime import ConfigError
+
+log = logging.getLogger(__name__)
+
+WORKSPACE = "/workspace"
+SANDBOX_UID = 1000
+ETC_FILES = (
+    "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
+    "mime.types", "nsswitch.conf", "hosts", "protocols", "services",
+)  # fmt: skip
+PASSWD = f"sandbox:x:{SANDBOX_UID}:{SANDBOX_UID}:sandbox:{WORKSPACE}:/bin/sh\n"
+GROUP = f"sandbox:x:{SANDBOX_UID}:\n"
+INSTALL_HINT = (
+    "Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow unprivileged user namespaces "
+    "(sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04+ also kernel.apparmor_restrict_unprivileged_userns=0). "
+    "Only for trusted code: restart the server with --unsafe-no-sandbox."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-process rlimits applied inside the sandbox (cgroups, when usable, add per-session caps)."""
+
+    memory_mb: int
+    cpu_s: int
+    max_processes: int
+    max_file_mb: int
+
+    def prlimit(self) -> list[str]:
+        """A `prlimit` prefix setting these limits on the command it runs."""
+        return [
+            "/usr/bin/prlimit",
+            f"--as={self.memory_mb * 1024 * 1024}",
+            f"--cpu={self.cpu_s}",
+            f"--nproc={self.max_processes}",
+            f"--fsize={self.max_file_mb * 1024 * 1024}",
+            "--core=0",
+            "--nofile=1024",
+            "--",
+        ]
+
+
+def python_prefixes(python: Path | None) -> tuple[Path, list[Path]]:
+    """The interpreter to run and the folders it needs read-only (venv and base installation)."""
+    if python is None:
+        return Path(sys.executable), sorted({Path(sys.prefix), Path(sys.base_prefix)})
+    probe = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.prefix); print(sys.base_prefix)"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    if probe.returncode != 0:
+        raise ConfigError(f"cannot run the configured python {python}: {probe.stderr.strip()[-300:]}")
+    return python, sorted({Path(line) for line in probe.stdout.split()})
+
+
+@dataclass
+class Sandbox:
+    """Builds the command line of any process a session runs."""
+
+    python: Path
+    python_dirs: list[Path]
+    limits: Limits
+    bwrap: str | None  # None: --unsafe-no-sandbox
+    base_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def isolated(self) -> bool:
+        return self.bwrap is not None
+
+    def workspace_inside(self, workspace: Path) -> str:
+        return WORKSPACE if self.isolated else str(workspace)
+
+    def environment(self, workspace: Path, extra: dict[str, str]) -> dict[str, str]:
+        """The whole environment of a sandboxed process: nothing inherited from the server."""
+        inside = self.workspace_inside(workspace)
+        path = ":".join([str(self.python.parent), "/usr/local/bin", "/usr/bin", "/bin"])
+        tmp = "/tmp" if self.isolated else str(workspace.parent / "tmp")
+        return {
+            "PATH": path, "HOME": inside, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "TMPDIR": tmp,
+            "MPLCONFIGDIR": f"{tmp}/.matplotlib", "IPYTHONDIR": f"{tmp}/.ipython", "XDG_CACHE_HOME": f"{tmp}/.cache",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", **self.base_env, **extra,
+        }  # fmt: skip
+
+    def command(self, argv: list[str], *, workspace: Path, private: Path, env: dict[str, str]) -> list[str]:
+        """`argv` wrapped in bubblewrap (unless unsafe) and prlimit. `private` holds the session's
+        sockets and generated /etc files; it is visible inside at the same path."""
+        limited = [*self.limits.prlimit(), *argv] if Path("/usr/bin/prlimit").exists() else argv
+        if not self.isolated:
+            return ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()), *limited]
+        return [*self._bwrap_prefix(workspace, private, env), *limited]
+
+    def _bwrap_prefix(self, workspace: Path, private: Path, env: dict[str, str]) -> list[str]:
+        (private / "passwd").write_text(PASSWD)
+        (private / "group").write_text(GROUP)
+        args = [
+            str(self.bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
+            "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
+            "--ro-bind", "/usr", "/usr",
+        ]  # fmt: skip
+        for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            top = Path("/") / name
+            if top.is_symlink():
+                args += ["--symlink", os.readlink(top), str(top)]
+            elif top.is_dir():
+                args += ["--ro-bind", str(top), str(top)]
+        for name in ETC_FILES:
+            args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+        args += ["--ro-bind", str(private / "passwd"), "/etc/passwd", "--ro-bind", str(private / "group"), "/etc/group"]
+        for folder in self.python_dirs:
+            args += ["--ro-bind", str(folder), str(folder)]
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", str(private), str(private)]
+        args += ["--bind", str(workspace), WORKSPACE, "--chdir", WORKSPACE, "--clearenv"]
+        for key, value in env.items():
+            args += ["--setenv", key, value]
+        return [*args, "--"]
+
+
+def build_sandbox(*, unsafe: bool, bwrap: str, python: Path | None, limits: Limits) -> Sandbox:
+    """The launcher for this server (whether bubblewrap works is checked on first use)."""
+    interpreter, dirs = python_prefixes(python)
+    if unsafe:
+        log.warning("!!! --unsafe-no-sandbox: code runs WITHOUT isolation, with this server's file and network access !!!")
+        return Sandbox(interpreter, dirs, limits, bwrap=None)
+    return Sandbox(interpreter, dirs, limits, bwrap=shutil.which(bwrap) or bwrap)
+
+
+def check_sandbox(sandbox: Sandbox, scratch: Path) -> None:
+    """Start one trivial sandboxed process; raise `SandboxUnavailable` with bwrap's reason if it fails."""
+    if not sandbox.isolated:
+        return
+    if shutil.which(str(sandbox.bwrap)) is None:
+        raise SandboxUnavailable(f"bubblewrap ({sandbox.bwrap}) is not installed, so no code can run. {INSTALL_HINT}")
+    workspace, private = scratch / "workspace", scratch / "private"
+    workspace.mkdir(parents=True, exist_ok=True)
+    private.mkdir(parents=True, exist_ok=True)
+    argv = sandbox.command(["/bin/true"], workspace=workspace, private=private, env=sandbox.environment(workspace, {}))
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    if result.returncode != 0:
+        reason = result.stderr.strip()[-400:] or f"exit status {result.returncode}"
+        raise SandboxUnavailable(f"the bubblewrap sandbox cannot start here ({reason}). {INSTALL_HINT}")

@@ -1,0 +1,174 @@
+"""The work behind each tool, callable without MCP: sessions in, result models out."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from memento_servers.code.config import CodeSettings
+from memento_servers.code.errors import SessionError, WorkspaceError
+from memento_servers.code.models import (
+    FileContent,
+    FileEntry,
+    FileList,
+    FileWritten,
+    RunError,
+    RunResult,
+    SessionInfo,
+    SessionList,
+    ShellResult,
+)
+from memento_servers.code.sessions import Session, SessionManager
+from memento_servers.code.shell import run_shell
+from memento_servers.code.workspace import changed_files
+
+
+class CodeService:
+    def __init__(self, settings: CodeSettings, sessions: SessionManager):
+        self.settings = settings
+        self.sessions = sessions
+
+    def timeout(self, requested: float | None) -> float:
+        if requested is None:
+            return self.settings.default_timeout_s
+        if requested > self.settings.max_timeout_s:
+            raise SessionError(f"timeout_s may be at most {self.settings.max_timeout_s:g} s on this server")
+        return requested
+
+    def _over_quota(self, session: Session) -> str | None:
+        used = session.workspace.size()
+        if used > session.workspace.max_bytes:
+            return f"workspace holds {used} bytes, over its {session.workspace.max_bytes}-byte limit"
+        return None
+
+    async def run_python(self, code: str, session_id: str | None, timeout_s: float | None) -> tuple[RunResult, list[str]]:
+        """Run `code`; returns the result and the base64 PNG figures it drew."""
+        timeout = self.timeout(timeout_s)
+        session = self.sessions.get(session_id, warm=True)
+        async with session.lock:
+            if quota := self._over_quota(session):
+                raise SessionError(f"{quota}: delete files (run_shell 'rm ...') or reset_session with clear_files")
+            kernel = await self.sessions.kernel_for(session)
+            started = time.perf_counter()
+            before = session.workspace.snapshot()
+            session.busy = True
+            try:
+                execution = await kernel.execute(
+                    code, timeout_s=timeout, limit=self.settings.max_output_chars, check=lambda: self._over_quota(session)
+                )
+            finally:
+                session.busy = False
+                session.calls += 1
+                session.touch()
+            collected = execution.collected
+            error = RunError(**vars(collected.error)) if collected.error else None
+            if execution.died:
+                if session.kernel is kernel:  # not already reset or closed meanwhile
+                    self.sessions.mark_dead(session, execution.died)
+                error = RunError(
+                    type="SessionDied",
+                    message=f"Python was stopped: {execution.died}. Call reset_session('{session.id}') to restart it; "
+                    "files are kept, variables are lost.",
+                )
+            elif execution.stopped:
+                message = f"stopped: {execution.stopped}; variables are kept"
+                error = RunError(type="Timeout" if "timed out" in execution.stopped else "LimitExceeded", message=message)
+            result = RunResult(
+                session_id=session.id,
+                stdout=collected.text("stdout"),
+                stderr=collected.text("stderr"),
+                value=collected.value,
+                error=error,
+                files_created=changed_files(before, session.workspace.snapshot()),
+                images=len(collected.images),
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                session_state=session.state,
+            )
+            return result, collected.images
+
+    async def run_shell(self, command: str, session_id: str | None, timeout_s: float | None) -> ShellResult:
+        session = self.sessions.get(session_id)
+        before = session.workspace.snapshot()
+        outcome = await run_shell(
+            self.sessions.sandbox, command, workspace=session.workspace.root, private=session.private,
+            wrap=session.wrap, timeout_s=self.timeout(timeout_s), limit=self.settings.max_output_chars,
+        )  # fmt: skip
+        session.calls += 1
+        session.touch()
+        return ShellResult(
+            session_id=session.id,
+            exit_code=outcome.exit_code,
+            stdout=outcome.stdout,
+            stderr=outcome.stderr if not outcome.stopped else f"{outcome.stderr}\n[{outcome.stopped}: killed]".lstrip(),
+            timed_out=outcome.stopped is not None,
+            files_created=changed_files(before, session.workspace.snapshot()),
+            duration_ms=outcome.duration_ms,
+        )
+
+    def write_file(self, path: str, content: str, session_id: str | None, encoding: str, append: bool) -> FileWritten:
+        data = content.encode() if encoding == "text" else _decode_base64(content)
+        session = self.sessions.get(session_id)
+        size = session.workspace.write(path, data, append=append)
+        return FileWritten(session_id=session.id, path=path, size=size)
+
+    def read_file(self, path: str, session_id: str, offset: int, max_chars: int | None, encoding: str) -> FileContent:
+        session = self.sessions.get(session_id, create=False)
+        limit = min(max_chars or self.settings.max_read_chars, self.settings.max_read_chars)
+        data, size = session.workspace.read(path, offset=offset, limit=limit)
+        if encoding == "base64":
+            content = base64.b64encode(data).decode()
+        else:
+            content = data.decode("utf-8", errors="ignore" if offset + len(data) < size else "strict")
+            if "\x00" in content:
+                raise WorkspaceError(f"{path!r} looks binary: read it with encoding='base64' or inspect it with run_python")
+        end = offset + len(data)
+        return FileContent(
+            session_id=session.id, path=path, content=content, encoding=encoding, offset=offset, size=size,
+            next_offset=end if end < size else None,
+        )  # fmt: skip
+
+    def list_files(self, session_id: str, path: str, recursive: bool) -> FileList:
+        session = self.sessions.get(session_id, create=False)
+        entries = session.workspace.entries(path, recursive=recursive)
+        return FileList(
+            session_id=session.id,
+            entries=[FileEntry(path=e.path, kind=e.kind, size=e.size) for e in entries],  # type: ignore[arg-type]
+            total_bytes=sum(e.size for e in entries if e.kind == "file"),
+            limit_bytes=session.workspace.max_bytes,
+        )
+
+    def describe(self, session: Session) -> SessionInfo:
+        return SessionInfo(
+            session_id=session.id,
+            state=session.state,  # type: ignore[arg-type]
+            dead_reason=session.dead,
+            calls=session.calls,
+            idle_s=round(time.monotonic() - session.last_used, 1),
+            workspace_bytes=session.workspace.size(),
+        )
+
+    def reset(self, session_id: str, clear_files: bool) -> SessionInfo:
+        session = self.sessions.get(session_id, create=False)
+        self.sessions.reset(session, clear_files=clear_files)
+        return self.describe(session)
+
+    def close(self, session_id: str) -> SessionInfo:
+        session = self.sessions.get(session_id, create=False)
+        info = self.describe(session)
+        self.sessions.close(session_id)
+        return info.model_copy(update={"state": "closed"})
+
+    def list(self) -> SessionList:
+        return SessionList(
+            sessions=[self.describe(s) for s in self.sessions.sessions.values()],
+            max_sessions=self.settings.max_sessions,
+            idle_timeout_s=self.settings.idle_timeout_s,
+            sandboxed=self.sessions.sandbox.isolated,
+        )
+
+
+def _decode_base64(content: str) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except ValueError:
+        raise WorkspaceError("content is not valid base64: send encoding='text' for text") from None

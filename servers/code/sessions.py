@@ -1,0 +1,229 @@
+"""Sessions: a workspace, an optional running kernel, limits, idle expiry and a warm spare.
+
+A session is created by the first call that names none. Its kernel starts on the first
+`run_python`; a crashed or killed kernel leaves the session `dead` until `reset_session`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from memento_servers.code.cgroups import CgroupLimits, joining
+from memento_servers.code.config import CodeSettings
+from memento_servers.code.errors import SessionError
+from memento_servers.code.kernel import Kernel
+from memento_servers.code.sandbox import Sandbox, check_sandbox
+from memento_servers.code.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MB = 1024 * 1024
+
+
+@dataclass
+class Session:
+    id: str
+    folder: Path
+    workspace: Workspace
+    wrap: Callable[[list[str]], list[str]]
+    created: float = field(default_factory=time.time)
+    last_used: float = field(default_factory=time.monotonic)
+    kernel: Kernel | None = None
+    dead: str | None = None  # why the kernel is gone; cleared by reset
+    busy: bool = False
+    calls: int = 0
+    lock: anyio.Lock = field(default_factory=anyio.Lock)
+
+    @property
+    def private(self) -> Path:
+        return self.folder / "private"
+
+    @property
+    def state(self) -> str:
+        if self.dead:
+            return "dead"
+        if self.kernel is None:
+            return "no_kernel"
+        return "busy" if self.busy else "idle"
+
+    def touch(self) -> None:
+        self.last_used = time.monotonic()
+
+
+class SessionManager:
+    """Owns every session of one server process."""
+
+    def __init__(self, settings: CodeSettings, sandbox: Sandbox):
+        self.settings = settings
+        self.sandbox = sandbox
+        self.sessions: dict[str, Session] = {}
+        self.spares: list[Session] = []
+        self.base = Path(tempfile.mkdtemp(prefix="memento-code-", dir=settings.workspace_root))
+        self.cgroups = CgroupLimits.detect(self.base.name)
+        self.sandbox_error: Exception | None = None
+        self._checked = False
+        self._refill = anyio.Event()
+        log.info(
+            "code sessions in %s; sandbox %s; per-session caps via %s",
+            self.base, "bubblewrap" if sandbox.isolated else "DISABLED (unsafe)",
+            "cgroups" if self.cgroups else "rlimits only (fork cap unenforced for a root server)",
+        )  # fmt: skip
+
+    # lifecycle -----------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Background duties until cancelled: keep spares warm, close idle sessions."""
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._keep_warm)
+            group.start_soon(self._expire_idle)
+
+    async def close_all(self) -> None:
+        for session in [*self.sessions.values(), *self.spares]:
+            self._destroy(session)
+        self.sessions.clear()
+        self.spares.clear()
+        if self.cgroups:
+            self.cgroups.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    async def _expire_idle(self) -> None:
+        while True:
+            await anyio.sleep(min(30.0, self.settings.idle_timeout_s / 2))
+            cutoff = time.monotonic() - self.settings.idle_timeout_s
+            for session in [s for s in self.sessions.values() if s.last_used < cutoff and not s.busy]:
+                log.info("closing session %s after %.0f s idle", session.id, self.settings.idle_timeout_s)
+                self.close(session.id)
+
+    async def _keep_warm(self) -> None:
+        while True:
+            while len(self.spares) < self.settings.warm_kernels and self.sandbox_error is None:
+                try:
+                    spare = self._new_session()
+                    await self.start_kernel(spare)
+                    self.spares.append(spare)
+                except Exception as exc:  # a failing sandbox is reported to callers, not fatal here
+                    log.warning("could not warm a session: %s", exc)
+                    await anyio.sleep(5)
+            self._refill = anyio.Event()
+            await self._refill.wait()
+
+    # creating and finding ----------------------------------------------------------------
+    def _check(self) -> None:
+        if not self._checked:
+            try:
+                scratch = self.base / "check"
+                check_sandbox(self.sandbox, scratch)
+                shutil.rmtree(scratch, ignore_errors=True)
+            except Exception as exc:
+                self.sandbox_error = exc
+            self._checked = True
+        if self.sandbox_error is not None:
+            raise self.sandbox_error
+
+    def _new_session(self) -> Session:
+        self._check()
+        session_id = secrets.token_hex(6)
+        folder = self.base / session_id
+        for sub in ("workspace", "private", "tmp"):
+            (folder / sub).mkdir(parents=True)
+        wrap: Callable[[list[str]], list[str]] = lambda argv: argv  # noqa: E731
+        if self.cgroups:
+            procs = self.cgroups.create(
+                session_id, max_processes=self.settings.max_processes, memory_mb=self.settings.memory_mb
+            )
+            wrap = lambda argv: joining(procs, argv)  # noqa: E731
+        workspace = Workspace(
+            folder / "workspace", max_bytes=self.settings.workspace_mb * MB, max_file_bytes=self.settings.max_file_mb * MB
+        )
+        return Session(session_id, folder, workspace, wrap)
+
+    def create(self, *, warm: bool = False) -> Session:
+        """A new session (a warm one, with its kernel running, when `warm` and one is ready)."""
+        if len(self.sessions) >= self.settings.max_sessions:
+            raise SessionError(
+                f"{len(self.sessions)} sessions are open, the limit: close_session one you no longer need "
+                "(list_sessions shows them) or reuse one by passing its session_id"
+            )
+        session = self.spares.pop(0) if warm and self.spares else self._new_session()
+        self._refill.set()
+        self.sessions[session.id] = session
+        return session
+
+    def get(self, session_id: str | None, *, create: bool = True, warm: bool = False) -> Session:
+        """The named session, or a new one when `session_id` is None and `create`."""
+        if session_id is None:
+            if not create:
+                raise SessionError("give a session_id (list_sessions shows the open ones)")
+            return self.create(warm=warm)
+        session = self.sessions.get(session_id) if SESSION_ID.match(session_id) else None
+        if session is None:
+            raise SessionError(
+                f"no open session {session_id!r}: it was closed, expired after "
+                f"{self.settings.idle_timeout_s:g} s idle, or never existed; omit session_id to start a new one"
+            )
+        session.touch()
+        return session
+
+    async def start_kernel(self, session: Session) -> Kernel:
+        kernel = Kernel(self.sandbox, session.workspace.root, session.private, session.wrap)
+        await kernel.start()
+        session.kernel = kernel
+        return kernel
+
+    async def kernel_for(self, session: Session) -> Kernel:
+        """The session's running kernel, started if needed; refuses a dead session."""
+        if session.dead:
+            raise SessionError(
+                f"session {session.id} is dead ({session.dead}); call reset_session to restart Python "
+                "(files are kept) or omit session_id for a new session"
+            )
+        if session.kernel is None:
+            return await self.start_kernel(session)
+        return session.kernel
+
+    def mark_dead(self, session: Session, reason: str) -> None:
+        session.dead = reason
+        if session.kernel is not None:
+            session.kernel.kill()
+            session.kernel = None
+
+    # ending --------------------------------------------------------------------------------
+    def reset(self, session: Session, *, clear_files: bool) -> None:
+        """Kill the session's Python (all its processes); its next call starts a fresh one."""
+        if session.kernel is not None:
+            session.kernel.kill()
+            session.kernel = None
+        if self.cgroups:
+            self.cgroups.remove(session.id)
+            procs = self.cgroups.create(
+                session.id, max_processes=self.settings.max_processes, memory_mb=self.settings.memory_mb
+            )
+            session.wrap = lambda argv: joining(procs, argv)
+        session.dead = None
+        if clear_files:
+            shutil.rmtree(session.workspace.root, ignore_errors=True)
+            session.workspace.root.mkdir()
+        session.touch()
+
+    def close(self, session_id: str) -> None:
+        self._destroy(self.get(session_id, create=False))
+        del self.sessions[session_id]
+
+    def _destroy(self, session: Session) -> None:
+        if session.kernel is not None:
+            session.kernel.kill()
+            session.kernel = None
+        session.dead = "closed"
+        if self.cgroups:
+            self.cgroups.remove(session.id)
+        shutil.rmtree(session.folder, ignore_errors=True)

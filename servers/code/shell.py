@@ -1,0 +1,75 @@
+"""One shell command in a fresh sandboxed process that shares the session's workspace."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from memento_servers.code.outputs import truncate
+from memento_servers.code.sandbox import Sandbox
+
+
+@dataclass
+class ShellOutcome:
+    exit_code: int | None
+    stdout: str
+    stderr: str
+    stopped: str | None
+    duration_ms: float
+
+
+async def _drain(stream, sink: bytearray, cap: int) -> None:
+    """Read a pipe to its end, keeping at most `cap` bytes (the rest is counted, not stored)."""
+    async for chunk in stream:
+        room = cap - len(sink)
+        if room > 0:
+            sink += chunk[:room]
+
+
+async def run_shell(
+    sandbox: Sandbox,
+    command: str,
+    *,
+    workspace: Path,
+    private: Path,
+    wrap: Callable[[list[str]], list[str]],
+    timeout_s: float,
+    limit: int,
+) -> ShellOutcome:
+    """Run `/bin/sh -c command` in the sandbox; the whole tree is killed at the timeout."""
+    env = sandbox.environment(workspace, {"MPLBACKEND": "Agg"})
+    argv = wrap(sandbox.command(["/bin/sh", "-c", command], workspace=workspace, private=private, env=env))
+    started = time.perf_counter()
+    out, err = bytearray(), bytearray()
+    stopped = None
+    process = await anyio.open_process(
+        argv, stdin=subprocess.DEVNULL, cwd=workspace, env={}, start_new_session=True
+    )
+    async with process:
+        try:
+            with anyio.fail_after(timeout_s):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(_drain, process.stdout, out, limit * 4)
+                    group.start_soon(_drain, process.stderr, err, limit * 4)
+                await process.wait()
+        except TimeoutError:
+            stopped = f"timed out after {timeout_s:g} s"
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await process.wait()
+    return ShellOutcome(
+        exit_code=process.returncode,
+        stdout=truncate(out.decode("utf-8", "replace"), limit),
+        stderr=truncate(err.decode("utf-8", "replace"), limit),
+        stopped=stopped,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
