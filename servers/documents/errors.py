@@ -2,6 +2,7 @@
 
     Exception
     └── DocumentError            the document cannot be converted; the message says why and what to try
+        ├── SourceRefused        a path outside the allowed roots, a missing file, a refused URL scheme
         ├── UnsupportedFormat    the type is not one this package reads (never sent anywhere else)
         ├── LimitExceeded        a configured limit (size, pages, members, ratio, time) was hit
         ├── EncryptedDocument    password-protected
@@ -13,6 +14,10 @@ from __future__ import annotations
 
 class DocumentError(Exception):
     """A document could not be converted; the message is meant for the user or model."""
+
+
+class SourceRefused(DocumentError):
+    """The source cannot be read: outside the allowed roots, missing, or a refused scheme."""
 
 
 class UnsupportedFormat(DocumentError):

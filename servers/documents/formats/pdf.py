@@ -167,7 +167,7 @@ def page_markdown(page: pymupdf.Page) -> str:
     return "\n\n".join(part for part in parts if part.strip())
 
 
-def _metadata(document: pymupdf.Document) -> dict:
+def metadata(document: pymupdf.Document) -> dict:
     meta = {k: v for k, v in (document.metadata or {}).items() if v and k != "encryption"}
     if meta.get("title", "").strip().lower() in JUNK_TITLES:
         meta.pop("title", None)
@@ -216,7 +216,7 @@ def _convert(document: pymupdf.Document, context: Context) -> Document:
         warnings.append(f"pages with no text layer (scanned images; no OCR engine is installed): {shown}")
     if document.is_repaired:
         warnings.append("the PDF was damaged and has been repaired; some content may be missing")
-    meta = _metadata(document)
+    meta = metadata(document)
     title = meta.get("title") or None
     return Document(markdown=builder.markdown, format="pdf", title=title, metadata=meta, pages=builder.pages,
                     page_count=count, warnings=warnings)

@@ -1,0 +1,109 @@
+"""Finding passages in a document: BM25 over page-aware chunks, exact phrases first, optional embeddings."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from memento_servers.documents.model import Document
+
+TOKEN = re.compile(r"\w+", re.UNICODE)
+CHUNK_CHARS = 800
+K1, B = 1.2, 0.75
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int
+    end: int
+    page: int | None
+    text: str
+
+
+def tokens(text: str) -> list[str]:
+    return [t.lower() for t in TOKEN.findall(text)]
+
+
+def _pieces(text: str, offset: int) -> list[tuple[int, int]]:
+    """Paragraph-aligned spans of about CHUNK_CHARS characters."""
+    spans, start = [], 0
+    while start < len(text):
+        end = min(start + CHUNK_CHARS, len(text))
+        if end < len(text):
+            cut = text.rfind("\n\n", start + CHUNK_CHARS // 3, end)
+            cut = cut if cut > start else text.rfind("\n", start + CHUNK_CHARS // 3, end)
+            cut = cut if cut > start else text.rfind(" ", start + CHUNK_CHARS // 3, end)
+            end = cut if cut > start else end
+        spans.append((offset + start, offset + end))
+        start = end
+        while start < len(text) and text[start] in "\n ":
+            start += 1
+    return spans
+
+
+def chunks(document: Document) -> list[Chunk]:
+    sections = [(s.start, s.end, s.page) for s in document.pages] or [(0, len(document.markdown), None)]
+    out = []
+    for start, end, page in sections:
+        for a, b in _pieces(document.markdown[start:end], start):
+            text = document.markdown[a:b]
+            if text.strip():
+                out.append(Chunk(a, b, page, text))
+    return out
+
+
+def bm25(query: str, passages: list[Chunk]) -> list[float]:
+    terms = set(tokens(query))
+    docs = [Counter(tokens(c.text)) for c in passages]
+    if not terms or not docs:
+        return [0.0] * len(passages)
+    average = sum(sum(d.values()) for d in docs) / len(docs) or 1.0
+    frequency = {t: sum(1 for d in docs if t in d) for t in terms}
+    scores = []
+    for d in docs:
+        length = sum(d.values())
+        score = 0.0
+        for term in terms:
+            if term in d:
+                idf = math.log(1 + (len(docs) - frequency[term] + 0.5) / (frequency[term] + 0.5))
+                score += idf * d[term] * (K1 + 1) / (d[term] + K1 * (1 - B + B * length / average))
+        scores.append(score)
+    return scores
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    exact: bool
+
+
+def rank(document: Document, query: str, max_results: int, semantic_scores: list[float] | None = None,
+         passages: list[Chunk] | None = None) -> list[Hit]:
+    """Passages best matching `query`: exact (case-insensitive) phrase matches first, then by score."""
+    passages = passages if passages is not None else chunks(document)
+    lexical = bm25(query, passages)
+    needle = " ".join(query.lower().split())
+    scores = lexical
+    if semantic_scores is not None:
+        scores = _fuse(lexical, semantic_scores)
+    hits = [
+        Hit(chunk, score, needle in " ".join(chunk.text.lower().split()))
+        for chunk, score in zip(passages, scores, strict=True)
+    ]
+    hits = [h for h in hits if h.exact or h.score > 0]
+    hits.sort(key=lambda h: (h.exact, h.score), reverse=True)
+    return hits[:max_results]
+
+
+def _fuse(lexical: list[float], semantic: list[float], k: int = 60) -> list[float]:
+    """Reciprocal-rank fusion of two score lists."""
+    fused = [0.0] * len(lexical)
+    for scores in (lexical, semantic):
+        order = sorted(range(len(scores)), key=lambda i: scores[i], reverse=True)
+        for rank_, index in enumerate(order):
+            if scores is semantic or scores[index] > 0:
+                fused[index] += 1.0 / (k + rank_ + 1)
+    return fused

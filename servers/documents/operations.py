@@ -1,0 +1,34 @@
+"""What a worker process can be asked to do, as plain functions of JSON arguments and raw bytes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from memento_servers.documents import convert as converter
+from memento_servers.documents.formats import html, pdf  # noqa: F401  (imported to warm the worker)
+from memento_servers.documents.model import Limits
+from memento_servers.documents.outline import pdf_summary
+
+
+def _data(args: dict[str, Any], payload: bytes, limits: Limits) -> bytes:
+    if args.get("path"):
+        path = Path(args["path"])
+        if path.stat().st_size > limits.max_bytes:
+            raise converter.LimitExceeded(f"{path.name} is larger than the {limits.max_bytes / 1e6:.1f} MB limit")
+        return path.read_bytes()
+    return payload
+
+
+def run(op: str, args: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
+    limits = Limits.model_validate(args.get("limits") or {})
+    data = _data(args, payload, limits)
+    if op == "convert":
+        document = converter.convert_bytes(
+            data, filename=args.get("filename"), content_type=args.get("content_type"), url=args.get("url"),
+            limits=limits, pages=args.get("pages"), keep_data_uris=bool(args.get("keep_data_uris")),
+        )
+        return {"ok": True}, document.model_dump_json().encode()
+    if op == "pdf_summary":
+        return {"summary": pdf_summary(data)}, b""
+    raise ValueError(f"unknown operation {op!r}")

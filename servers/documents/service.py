@@ -1,0 +1,166 @@
+"""The documents service: resolve a source, convert it in a worker (or take it from the cache), answer queries.
+
+Plain async code with no MCP imports; `server.py` maps its `DocumentError`s to `ToolError`s.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from memento_servers.documents.cache import DocumentCache, FileHashes, content_hash
+from memento_servers.documents.errors import LimitExceeded
+from memento_servers.documents.find import Hit, chunks, rank
+from memento_servers.documents.model import Document, Limits
+from memento_servers.documents.outline import headings
+from memento_servers.documents.sources import Source, resolve_source
+from memento_servers.documents.worker import WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    roots: list[Path]
+    limits: Limits
+    timeout_s: float = 60.0
+    workers: int = 2
+    worker_memory_mb: int = 2048
+    cache_folder: Path | None = None
+    allow_hosts: tuple[str, ...] = ()
+    fetch_timeout_s: float = 30.0
+    semantic: bool = False
+
+
+@dataclass
+class Loaded:
+    """A source's bytes (or path), its hash and size."""
+
+    source: Source
+    digest: str
+    size: int
+    is_pdf: bool
+    payload: bytes = b""
+    content_type: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class DocumentService:
+    def __init__(self, config: ServiceConfig):
+        self.config = config
+        self.pool = WorkerPool(config.workers, config.worker_memory_mb, config.timeout_s)
+        self.cache = DocumentCache(config.cache_folder)
+        self.hashes = FileHashes()
+        self._fetcher = None
+        self._embedder = None
+        self._vectors: dict[str, Any] = {}
+
+    def start(self) -> None:
+        self.pool.start()
+
+    async def close(self) -> None:
+        self.pool.close()
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
+
+    # ---- sources ---------------------------------------------------------------------------
+
+    def _fetcher_for_urls(self):
+        if self._fetcher is None:
+            from memento_servers.runtime.fetch import Fetcher, FetchPolicy
+
+            policy = FetchPolicy(
+                allow_hosts=list(self.config.allow_hosts), max_bytes=self.config.limits.max_bytes,
+                timeout_s=self.config.fetch_timeout_s,
+            )
+            self._fetcher = Fetcher(policy)
+        return self._fetcher
+
+    async def load(self, text: str) -> Loaded:
+        source = resolve_source(text, self.config.roots)
+        limits = self.config.limits
+        if source.path is not None:
+            path = source.path
+            size = path.stat().st_size
+            if size > limits.max_bytes:
+                raise LimitExceeded(
+                    f"{text} is {size / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit (raise --max-file-mb)"
+                )
+            digest = await anyio.to_thread.run_sync(self.hashes.of, path)
+            with path.open("rb") as handle:
+                head = handle.read(1024)
+            return Loaded(source, digest, size, b"%PDF-" in head, args={"path": str(path), "filename": path.name})
+        result = await self._fetcher_for_urls().fetch(source.url or "")
+        data = result.content
+        return Loaded(
+            source, content_hash(data), len(data), b"%PDF-" in data[:1024], payload=data,
+            content_type=result.headers.get("content-type"),
+            args={"filename": source.name, "content_type": result.headers.get("content-type"), "url": result.final_url},
+        )
+
+    # ---- conversion ------------------------------------------------------------------------
+
+    async def _convert(self, loaded: Loaded, pages: list[int] | None) -> Document:
+        variant = f"pages={','.join(map(str, pages))}" if pages else "all"
+        key = self.cache.key(loaded.digest, variant)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        args = {**loaded.args, "pages": pages, "limits": self.config.limits.model_dump()}
+        _, data = await self.pool.call("convert", args, loaded.payload)
+        document = Document.model_validate_json(data)
+        self.cache.put(key, document)
+        return document
+
+    async def document(self, loaded: Loaded, pages: list[int] | None = None) -> Document:
+        """The converted document; only PDFs convert just the requested pages, other formats are cut after."""
+        if pages and loaded.is_pdf:
+            return await self._convert(loaded, pages)
+        document = await self._convert(loaded, None)
+        if pages:
+            from memento_servers.documents.convert import select_pages
+
+            document = select_pages(document, pages)
+        return document
+
+    async def info(self, loaded: Loaded) -> dict[str, Any]:
+        """Format, pages, metadata and outline; a PDF is not converted for this."""
+        if loaded.is_pdf:
+            message, _ = await self.pool.call("pdf_summary", {**loaded.args, "limits": self.config.limits.model_dump()}, loaded.payload)
+            return {**message["summary"], "title": message["summary"]["metadata"].get("title"), "page_labels": []}
+        document = await self.document(loaded)
+        return {
+            "format": document.format,
+            "page_count": document.page_count,
+            "metadata": document.metadata,
+            "outline": headings(document),
+            "title": document.title,
+            "page_labels": [span.label or str(span.page) for span in document.pages][:500],
+            "total_chars": len(document.markdown),
+            "warnings": document.warnings,
+        }
+
+    # ---- search ----------------------------------------------------------------------------
+
+    async def find(self, loaded: Loaded, query: str, max_results: int) -> tuple[Document, list[Hit], bool]:
+        document = await self.document(loaded)
+        passages = chunks(document)
+        semantic = None
+        if self.config.semantic and importlib.util.find_spec("sentence_transformers") is not None and passages:
+            semantic = await anyio.to_thread.run_sync(self._semantic_scores, loaded.digest, query, passages)
+        return document, rank(document, query, max_results, semantic, passages), semantic is not None
+
+    def _semantic_scores(self, digest: str, query: str, passages) -> list[float]:
+        from memento_servers.runtime.embeddings import Embedder
+
+        if self._embedder is None:
+            self._embedder = Embedder()
+        if digest not in self._vectors:
+            self._vectors = {digest: self._embedder.embed([p.text for p in passages])}  # keep one document's vectors
+        vectors = self._vectors[digest]
+        return (vectors @ self._embedder.embed([query])[0]).tolist()

@@ -1,0 +1,190 @@
+"""Conversion in a separate, killable process: a parser that hangs, explodes or crashes cannot take the server down.
+
+The parent (`WorkerPool`) keeps warm worker processes (`python -m memento_servers.documents.worker`)
+and talks to each over its stdin/stdout with frames of JSON plus an optional binary payload.
+A call that exceeds the wall-time limit kills its worker, which is replaced at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, BinaryIO
+
+import anyio
+
+from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
+
+log = logging.getLogger(__name__)
+
+HEADER = struct.Struct(">II")  # json length, payload length
+STARTUP_TIMEOUT_S = 120.0
+
+
+def write_frame(stream: BinaryIO, message: dict[str, Any], payload: bytes = b"") -> None:
+    body = json.dumps(message).encode()
+    stream.write(HEADER.pack(len(body), len(payload)) + body + payload)
+    stream.flush()
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, deadline: float | None = None) -> tuple[dict[str, Any], bytes]:
+    size, payload_size = HEADER.unpack(_read_exact(fd, HEADER.size, deadline))
+    message = json.loads(_read_exact(fd, size, deadline))
+    return message, _read_exact(fd, payload_size, deadline) if payload_size else b""
+
+
+def _error_class(name: str) -> type[DocumentError]:
+    from memento_servers.documents import errors
+
+    found = getattr(errors, name, DocumentError)
+    return found if isinstance(found, type) and issubclass(found, DocumentError) else DocumentError
+
+
+class Worker:
+    """One worker process; `call` blocks, so run it in a thread."""
+
+    def __init__(self, memory_mb: int):
+        self.memory_mb = memory_mb
+        self.process: subprocess.Popen | None = None
+        self.ready = False
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "memento_servers.documents.worker", str(self.memory_mb)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True,
+        )
+        self.ready = False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+    def _restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def call(self, op: str, args: dict[str, Any], payload: bytes, timeout_s: float) -> tuple[dict[str, Any], bytes]:
+        if self.process is None or self.process.poll() is not None:
+            self.start()
+        assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
+        out = self.process.stdout.fileno()
+        try:
+            if not self.ready:
+                read_frame(out, time.monotonic() + STARTUP_TIMEOUT_S)
+                self.ready = True
+            write_frame(self.process.stdin, {"op": op, "args": args}, payload)
+            message, data = read_frame(out, time.monotonic() + timeout_s)
+        except TimeoutError:
+            log.warning("conversion exceeded %.1f s; killing its worker", timeout_s)
+            self._restart()
+            raise LimitExceeded(
+                f"conversion took longer than {timeout_s:g} s and was stopped; ask for fewer pages "
+                "(pages=...) or raise --timeout-s"
+            ) from None
+        except (EOFError, BrokenPipeError, OSError, ValueError):
+            code = self.process.poll()
+            self._restart()
+            raise CorruptDocument(
+                f"the converter process died on this document (exit status {code}; memory limit "
+                f"{self.memory_mb} MB or a parser crash); the file is likely malformed or too large"
+            ) from None
+        if "error" in message:
+            raise _error_class(message["error"])(message["message"])
+        return message, data
+
+
+class WorkerPool:
+    """`size` warm workers; each call takes an idle one (waiting if all are busy)."""
+
+    def __init__(self, size: int, memory_mb: int, timeout_s: float):
+        self.timeout_s = timeout_s
+        self._workers = [Worker(memory_mb) for _ in range(size)]
+        self._idle = list(self._workers)
+        self._slots = anyio.Semaphore(size)
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for worker in self._workers:
+            worker.start()
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+
+    async def call(self, op: str, args: dict[str, Any], payload: bytes = b"") -> tuple[dict[str, Any], bytes]:
+        async with self._slots:
+            with self._lock:
+                worker = self._idle.pop()
+            try:
+                return await anyio.to_thread.run_sync(worker.call, op, args, payload, self.timeout_s)
+            finally:
+                with self._lock:
+                    self._idle.append(worker)
+
+
+# ---- the worker process ----------------------------------------------------------------------
+
+
+def _limit_memory(memory_mb: int) -> None:
+    import resource
+
+    limit = memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _serve(memory_mb: int) -> None:
+    # the protocol gets private descriptors; stray prints from parsers go to stderr
+    requests = os.dup(0)
+    replies = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    if memory_mb > 0:
+        _limit_memory(memory_mb)
+    from memento_servers.documents import operations  # warm: imports the common parsers
+
+    write_frame(replies, {"ready": True})
+    while True:
+        try:
+            request, payload = read_frame(requests)
+        except EOFError:
+            return
+        try:
+            message, data = operations.run(request["op"], request["args"], payload)
+        except DocumentError as exc:
+            message, data = {"error": type(exc).__name__, "message": str(exc)}, b""
+        except MemoryError:
+            message, data = {"error": "LimitExceeded", "message": f"conversion ran out of memory (limit {memory_mb} MB)"}, b""
+        except Exception as exc:  # a parser's unexpected failure on bad input
+            log.exception("worker failure")
+            message, data = {"error": "CorruptDocument", "message": f"cannot convert this document ({type(exc).__name__}: {exc})"}, b""
+        write_frame(replies, message, data)
+
+
+if __name__ == "__main__":
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
