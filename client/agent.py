@@ -104,7 +104,7 @@ class Agent:
         if deadline.cancelled_caught:
             state.stop = "budget:wall_time"
         if state.stop.startswith("budget:"):
-            trajectory.emit("budget", kind=state.stop.split(":", 1)[1])
+            trajectory.emit("budget", budget=state.stop.split(":", 1)[1])
             state.answer = await self._closing_answer(messages, state, usage, trajectory)
         trajectory.emit("answer", answer=state.answer, stop_reason=state.stop)
         metrics, reward = await self._reward(task, state.answer, gold, usage)

@@ -155,6 +155,9 @@ class LLM:
         self._token_param: dict[str, str] = {}
         self._no_json_schema: set[str] = set()
 
+    async def aclose(self) -> None:
+        await self.client.close()
+
     def price(self, model: str) -> tuple[float, float] | None:
         name = model.rsplit("/", 1)[-1]
         matches = [key for key in self.prices if name == key or name.startswith(key + "-")]

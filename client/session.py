@@ -23,5 +23,9 @@ async def agent_session(
 ) -> AsyncIterator[Agent]:
     config.require_models()
     entries = entries if entries is not None else load_mcp_config(config.mcp_config)
-    async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s) as host:
-        yield Agent(LLM(config), host, config, listeners=listeners, run_id=run_id)
+    llm = LLM(config)
+    try:
+        async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s) as host:
+            yield Agent(llm, host, config, listeners=listeners, run_id=run_id)
+    finally:
+        await llm.aclose()

@@ -37,7 +37,7 @@ def render(event: dict[str, Any]) -> str | None:
         args = escape(_short(event.get("arguments", {}), 80))
         return f"{t}     [blue]{event['name']}[/blue] {args} {mark} {event['seconds']:.2f}s{restarted}"
     if kind == "budget":
-        return f"{t} [red]budget spent: {event['kind']}[/red]"
+        return f"{t} [red]budget spent: {event['budget']}[/red]"
     if kind == "error":
         return f"{t} [red]{escape(event['message'])}[/red]"
     if kind == "answer":

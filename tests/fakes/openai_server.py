@@ -190,6 +190,11 @@ class FakeOpenAI:
         return error_reply(500, "fake OpenAI server: no scripted reply left for this request")
 
 
+def _headers(handler: BaseHTTPRequestHandler) -> dict[str, str]:
+    """Request headers with lower-case names, as HTTP/2 and httpx show them."""
+    return {k.lower(): v for k, v in handler.headers.items()}
+
+
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -208,7 +213,7 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(raw)
 
         def do_GET(self) -> None:
-            fake.requests.append(RecordedRequest("GET", self.path, dict(self.headers), None))
+            fake.requests.append(RecordedRequest("GET", self.path, _headers(self), None))
             if self.path.rstrip("/").endswith("/models"):
                 data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in fake.models]
                 self._send_json(200, {"object": "list", "data": data})
@@ -222,7 +227,7 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
             except json.JSONDecodeError:
                 self._send_json(400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}})
                 return
-            request = RecordedRequest("POST", self.path, dict(self.headers), body)
+            request = RecordedRequest("POST", self.path, _headers(self), body)
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 fake.requests.append(request)
                 self._send_json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
@@ -262,7 +267,7 @@ def serve(fake: FakeOpenAI) -> Callable[[], None]:
     """Serve `fake` on a free loopback port in a background thread; returns the function that stops it."""
     server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, name="fake-openai", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-openai", daemon=True)
     thread.start()
 
     def stop() -> None:
