@@ -118,18 +118,21 @@ class Worker:
 
 
 class WorkerPool:
-    """`size` warm workers; each call takes an idle one (waiting if all are busy)."""
+    """Up to `size` workers; each call takes an idle one (waiting if all are busy).
+
+    `start` warms one worker; the others start only when calls overlap, so an idle server
+    costs one process. The most recently used worker is taken first, keeping it hot.
+    """
 
     def __init__(self, size: int, memory_mb: int, timeout_s: float):
         self.timeout_s = timeout_s
         self._workers = [Worker(memory_mb) for _ in range(size)]
-        self._idle = list(self._workers)
+        self._idle = list(reversed(self._workers))
         self._slots = anyio.Semaphore(size)
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        for worker in self._workers:
-            worker.start()
+        self._workers[0].start()
 
     def close(self) -> None:
         for worker in self._workers:
