@@ -1,19 +1,137 @@
 """The memento-crawl MCP server: tool declarations only."""
 
-from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated
 
-from memento_servers.runtime import ServerSettings, ServerSpec, main_for, new_server
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
 
+from memento_servers.crawl.browser import Browser
+from memento_servers.crawl.cache import PageCache
+from memento_servers.crawl.config import CrawlSettings
+from memento_servers.crawl.crawler import CrawlOptions, crawl
+from memento_servers.crawl.models import CrawlResult, PageResult, Render
+from memento_servers.crawl.pages import PageLoader
+from memento_servers.crawl.view import page_view
+from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
+from memento_servers.runtime.fetch import Fetcher
+from memento_servers.runtime.paths import cache_dir
 
-class CrawlSettings(ServerSettings):
-    """Settings of memento-crawl (env MEMENTO_CRAWL_*, TOML [crawl])."""
+SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
+INSTRUCTIONS = (
+    "Read web pages: fetch_page(url) returns the main content as markdown in slices (follow next_start_index), "
+    "or only the passages relevant to `query`. crawl_site explores a site breadth-first; its pages are then "
+    "read with fetch_page from the cache. Private and internal network addresses are refused."
+)
+
+Url = Annotated[str, Field(description="An absolute http:// or https:// URL.", min_length=8, max_length=4000)]
+RenderMode = Annotated[
+    Render,
+    Field(
+        description="auto: plain HTTP fetch, falling back to a headless browser when the page needs JavaScript; "
+        "http: never use the browser (fastest); browser: always render in the browser."
+    ),
+]
 
 
 def build_server(settings: CrawlSettings) -> MCPServer:
-    return new_server("crawl", instructions="Fetch web pages as clean, paginated markdown.")
+    fetcher = Fetcher(settings.fetch_policy())
+    home = cache_dir() / "crawl"
+    browser = (
+        Browser(
+            fetcher,
+            settings.chromium_path,
+            concurrency=settings.browser_concurrency,
+            page_timeout_s=settings.page_timeout_s,
+            home=home / "crawl4ai",
+        )
+        if settings.browser
+        else None
+    )
+    loader = PageLoader(fetcher, browser, PageCache(home / "pages", settings.cache_ttl_s), int(settings.max_fetch_mb * 1e6))
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if browser is not None:
+                await browser.close()
+            await fetcher.aclose()
+
+    server = new_server("crawl", instructions=INSTRUCTIONS, lifespan=lifespan)
+
+    @server.tool(title="Fetch page", annotations=annotations(read_only=True, open_world=True))
+    async def fetch_page(
+        url: Url,
+        max_chars: Annotated[
+            int | None, Field(description=f"Most characters of markdown to return (default {settings.default_max_chars}).", ge=200, le=200_000)
+        ] = None,
+        start_index: Annotated[int, Field(description="Start at this offset: the next_start_index of the previous call.", ge=0)] = 0,
+        query: Annotated[
+            str | None,
+            Field(description="Return only the passages most relevant to this question or keywords (in page order), "
+                  "instead of the page from start_index.", max_length=1000),
+        ] = None,
+        render: RenderMode = "auto",
+        include_links: Annotated[bool, Field(description=f"Also list the page's links (at most {settings.max_links}).")] = False,
+    ) -> PageResult:
+        """Read a web page (or a PDF/office/data file by URL) as clean markdown: the main content, without menus,
+        ads and footers.
+
+        Returns title, status, markdown and total_chars. Long pages come in slices of max_chars: when
+        next_start_index is not null, call again with start_index=next_start_index. To read only what answers a
+        question, pass query: the best-matching passages come back, with headings, in page order. Pages are
+        cached, so further slices are fast. Fails with a clear error for private or internal addresses,
+        4xx/5xx statuses, timeouts, oversized responses and images.
+        """
+        page, from_cache = await loader.load(url, render)
+        return page_view(
+            page,
+            from_cache=from_cache,
+            start_index=start_index,
+            max_chars=max_chars or settings.default_max_chars,
+            query=query,
+            links=settings.max_links if include_links else 0,
+        )
+
+    @server.tool(title="Crawl site", annotations=annotations(read_only=True, open_world=True))
+    async def crawl_site(
+        url: Url,
+        ctx: Context,
+        max_pages: Annotated[int, Field(description="Most pages to visit, the start page included.", ge=1, le=settings.crawl_max_pages)] = 20,
+        max_depth: Annotated[int, Field(description="Most links followed from the start page.", ge=0, le=10)] = 3,
+        same_domain: Annotated[bool, Field(description="Follow only links to the start page's host (www. ignored).")] = True,
+        include: Annotated[
+            list[str] | None,
+            Field(description="Follow only URLs matching one of these glob patterns, e.g. ['*/docs/*'].", max_length=20),
+        ] = None,
+        exclude: Annotated[
+            list[str] | None, Field(description="Never follow URLs matching these glob patterns, e.g. ['*/tag/*', '*.zip'].", max_length=20)
+        ] = None,
+        render: RenderMode = "auto",
+    ) -> CrawlResult:
+        """Explore a website breadth-first from url, up to max_pages pages, and list what was found.
+
+        Use it to survey documentation or a small site before reading the relevant pages. Returns, per page,
+        its url, depth, title, status, content length and the start of its text (or the error). Every page's
+        full content is cached: read it with fetch_page(url) (same render), page by page with start_index.
+        Reports progress while it runs. Links to private addresses and other schemes are never followed.
+        """
+        options = CrawlOptions(
+            max_pages=max_pages, max_depth=max_depth, same_domain=same_domain,
+            include=include or [], exclude=exclude or [], render=render,
+        )
+
+        async def progress(done: int, total: int, current: str) -> None:
+            await ctx.report_progress(done, total, f"crawled {done}/{total}: {current}")
+
+        return await crawl(loader, url, options, settings.crawl_concurrency, progress)
+
+    return server
 
 
-SPEC = ServerSpec(name="crawl", summary="Fetch web pages as clean, paginated markdown.", settings=CrawlSettings, build=build_server, default_port=8712)
+SPEC = ServerSpec(name="crawl", summary=SUMMARY, settings=CrawlSettings, build=build_server, default_port=8712)
 main = main_for(SPEC)

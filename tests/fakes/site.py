@@ -11,6 +11,8 @@ Routes:
     /articles/long.html        a long article (~40k characters of text) for pagination
     /js/app.html               empty shell; inline script writes the article into #app
     /js/external.html          empty shell; /js/app.js (fetched by the browser) writes the article
+    /js/probe.html             writes the article, then reports a same-site fetch of /data.json and a fetch of
+                               http://0.0.0.0:<port>/private/secret.html (which a safe browser must not send)
     /redirect/chain/N          N hops, then /articles/tides.html
     /redirect/to?url=U         one 302 to U (e.g. http://10.0.0.1/, http://169.254.169.254/)
     /redirect/loop             redirects to itself forever
@@ -94,6 +96,21 @@ JS_ARTICLE = [
     "Each species flashes in its own rhythm, and females answer the males of their species with a matching delay.",
     "Light pollution makes these signals harder to see, and firefly numbers fall near bright streets.",
 ]
+
+
+PROBE_SCRIPT = """
+var app = document.getElementById("app");
+function say(id, text) { var p = document.createElement("p"); p.id = id; p.textContent = text; app.appendChild(p); }
+app.innerHTML = "<article><h1>Network probe</h1></article>";
+%s.forEach(function (p, i) { say("para" + i, p); });
+fetch("/data.json").then(function (r) { return r.json(); })
+  .then(function (d) { say("same-site", "The same-site request returned station " + d.station + "."); })
+  .catch(function () { say("same-site", "The same-site request failed."); });
+fetch("http://0.0.0.0:" + location.port + "/private/secret.html")
+  .then(function (r) { return r.text(); })
+  .then(function (t) { say("private", "The private request LEAKED: " + t.length + " characters."); })
+  .catch(function () { say("private", "The private request was blocked before it left the browser."); });
+""" % json.dumps(JS_ARTICLE)
 
 
 def _page(title: str, body_html: str, *, head: str = "") -> str:
@@ -319,6 +336,8 @@ class LocalSite:
             return 200, {"Content-Type": html}, js_shell(f"<script>{JS_APP}</script>").encode()
         if path == "/js/external.html":
             return 200, {"Content-Type": html}, js_shell('<script src="/js/app.js"></script>').encode()
+        if path == "/js/probe.html":
+            return 200, {"Content-Type": html}, js_shell(f"<script>{PROBE_SCRIPT}</script>").encode()
         if path == "/js/app.js":
             return 200, {"Content-Type": "application/javascript"}, JS_APP.encode()
         if path.startswith("/redirect/chain/"):

@@ -1,0 +1,150 @@
+"""Rendering JavaScript pages with crawl4ai on the system Chromium, without bypassing the SSRF policy.
+
+One browser per server process, started on first use, reused, restarted when it has died;
+at most `concurrency` pages render at once, each within `page_timeout_s`.
+
+What the browser path guarantees: every request a rendered page makes (the document, its
+scripts, XHR/fetch, frames) is intercepted and answered through the shared `Fetcher`, so
+the same address policy, size cap and timeouts apply as for plain fetches; the document
+itself is the one already fetched and vetted. Images, media, fonts and stylesheets are not
+fetched at all; non-GET requests and WebSockets are refused. Chromium itself points at a
+dead proxy, so a request that escaped interception could not connect anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import anyio
+
+from memento_servers.runtime.errors import FetchError, ToolError
+from memento_servers.runtime.fetch import Fetcher, FetchResult
+from memento_servers.crawl.chromium import Chromium
+
+log = logging.getLogger(__name__)
+
+SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"})
+HOP_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
+
+
+class Browser:
+    """Renders HTML documents in headless Chromium through crawl4ai."""
+
+    def __init__(self, fetcher: Fetcher, executable: Path, *, concurrency: int, page_timeout_s: float, home: Path):
+        self.fetcher = fetcher
+        self.chromium = Chromium(executable)
+        self.page_timeout_s = page_timeout_s
+        self.home = home  # crawl4ai's base directory, so it writes nothing into ~
+        self._slots = anyio.Semaphore(concurrency)
+        self._start_lock = anyio.Lock()
+        self._crawler = None
+        self._documents: dict[str, FetchResult] = {}  # vetted documents, served to the navigations that ask for them
+
+    async def render(self, document: FetchResult) -> tuple[str, int]:
+        """The DOM (as HTML) of `document` after its scripts ran, and the status the page reported."""
+        async with self._slots:
+            try:
+                return await self._render_once(document)
+            except _BrowserGone:
+                log.warning("Chromium went away; restarting it")
+                await self.close()
+                return await self._render_once(document)
+
+    async def _render_once(self, document: FetchResult) -> tuple[str, int]:
+        crawler = await self._ensure_started()
+        from crawl4ai import CacheMode, CrawlerRunConfig
+
+        config = CrawlerRunConfig(
+            cache_mode=CacheMode.BYPASS,
+            page_timeout=int(self.page_timeout_s * 1000),
+            wait_until="load",
+            delay_before_return_html=0.2,
+            prefetch=True,  # only the rendered HTML: extraction is ours
+            verbose=False,
+        )
+        url = document.final_url
+        self._documents[url] = document
+        try:
+            with anyio.fail_after(self.page_timeout_s + 10):
+                result = await crawler.arun(url, config=config)
+        except TimeoutError as exc:
+            raise ToolError(f"rendering {url} in the browser took longer than {self.page_timeout_s:g} s") from exc
+        except Exception as exc:  # playwright raises its own errors when the browser disappears
+            if not self.chromium.alive:
+                raise _BrowserGone() from exc
+            raise ToolError(f"the browser could not render {url}: {exc}") from exc
+        finally:
+            self._documents.pop(url, None)
+        if not result.success:
+            if not self.chromium.alive:
+                raise _BrowserGone()
+            raise ToolError(f"the browser could not render {url}: {(result.error_message or '').strip()[:500]}")
+        return result.html or "", result.status_code or document.status
+
+    async def _ensure_started(self):
+        async with self._start_lock:
+            if self._crawler is not None and self.chromium.alive:
+                return self._crawler
+            await self._stop_crawler()
+            os.environ.setdefault("CRAWL4AI_NO_CLOUD_NOTICE", "1")
+            os.environ["CRAWL4_AI_BASE_DIRECTORY"] = str(self.home)
+            self.home.mkdir(parents=True, exist_ok=True)
+            from crawl4ai import AsyncWebCrawler, BrowserConfig
+
+            cdp_url = await self.chromium.start()
+            crawler = AsyncWebCrawler(
+                config=BrowserConfig(browser_mode="custom", cdp_url=cdp_url, create_isolated_context=True, verbose=False)
+            )
+            crawler.crawler_strategy.set_hook("on_page_context_created", self._guard_page)
+            try:
+                await crawler.start()
+            except Exception as exc:
+                self.chromium.stop()
+                raise ToolError(f"cannot connect to Chromium: {exc}; use render='http'") from exc
+            self._crawler = crawler
+            return crawler
+
+    async def _guard_page(self, page, context=None, **_: object):
+        """crawl4ai hook: route every request of a new page through the fetcher."""
+        await page.route("**/*", self._answer)
+        await page.route_web_socket("**/*", _refuse_web_socket)
+        return page
+
+    async def _answer(self, route) -> None:
+        request = route.request
+        if request.resource_type in SKIPPED_RESOURCES or request.method != "GET":
+            await route.abort("blockedbyclient")
+            return
+        document = self._documents.get(request.url) if request.is_navigation_request() else None
+        if document is None:
+            try:
+                document = await self.fetcher.fetch(request.url, raise_for_status=False)
+            except FetchError as exc:
+                log.info("browser request refused: %s", exc)
+                await route.abort("blockedbyclient" if exc.kind == "blocked" else "failed")
+                return
+        headers = {k: v for k, v in document.headers.items() if k not in HOP_HEADERS}
+        await route.fulfill(status=document.status, headers=headers, body=document.content)
+
+    async def _stop_crawler(self) -> None:
+        if self._crawler is not None:
+            crawler, self._crawler = self._crawler, None
+            try:
+                await crawler.close()
+            except Exception as exc:  # closing a crawler whose browser died raises anything
+                log.debug("closing crawl4ai failed: %s", exc)
+
+    async def close(self) -> None:
+        async with self._start_lock:
+            await self._stop_crawler()
+            self.chromium.stop()
+
+
+class _BrowserGone(Exception):
+    """Chromium died under a render; the render is retried once on a fresh browser."""
+
+
+async def _refuse_web_socket(ws) -> None:
+    await ws.close(code=1008, reason="WebSockets are not allowed while rendering")

@@ -1,0 +1,49 @@
+"""Settings of memento-crawl (env MEMENTO_CRAWL_*, TOML [crawl]), read once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from memento_servers.runtime import ServerSettings
+from memento_servers.runtime.fetch import FetchPolicy
+
+
+class CrawlSettings(ServerSettings):
+    """Settings of memento-crawl (env MEMENTO_CRAWL_*, TOML [crawl])."""
+
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Non-public hosts or CIDRs that may be fetched anyway (e.g. 127.0.0.1, intranet.local, 10.0.0.0/8); "
+        "public addresses are always allowed, everything else is refused.",
+        json_schema_extra={"cli": "--allow-host"},
+    )
+    max_fetch_mb: float = Field(10.0, gt=0, description="Largest response body read, in MB (decoded).")
+    timeout_s: float = Field(30.0, gt=0, description="Time limit of one HTTP fetch, redirects included, in seconds.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed per fetch.")
+    user_agent: str = Field("memento-mcp-crawl/0.1", description="User-Agent header sent with every request.")
+    respect_robots: bool = Field(False, description="Refuse URLs disallowed by the site's robots.txt.")
+    robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
+    default_max_chars: int = Field(12_000, ge=500, description="Characters of markdown per fetch_page call by default.")
+    max_links: int = Field(100, ge=0, description="Most links returned by fetch_page when links are asked for.")
+    browser: bool = Field(True, description="Allow rendering pages in headless Chromium (--no-browser: HTTP only).")
+    chromium_path: Path = Field(Path("/usr/bin/chromium"), description="The Chromium executable used for rendering.")
+    browser_concurrency: int = Field(2, ge=1, le=16, description="Pages rendered in the browser at the same time.")
+    page_timeout_s: float = Field(30.0, gt=0, description="Time limit for rendering one page in the browser.")
+    cache_ttl_s: float = Field(3600.0, ge=0, description="How long fetched pages stay cached on disk (0: no cache).")
+    crawl_max_pages: int = Field(100, ge=1, description="Upper bound on crawl_site's max_pages.")
+    crawl_concurrency: int = Field(4, ge=1, le=32, description="Pages fetched at the same time by crawl_site.")
+
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            allow_hosts=tuple(self.allow_hosts),
+            max_bytes=int(self.max_fetch_mb * 1_000_000),
+            timeout_s=self.timeout_s,
+            connect_timeout_s=min(10.0, self.timeout_s),
+            read_timeout_s=self.timeout_s,
+            max_redirects=self.max_redirects,
+            user_agent=self.user_agent,
+            respect_robots=self.respect_robots,
+            robots_timeout_s=self.robots_timeout_s,
+        )
