@@ -1,0 +1,150 @@
+"""`memento eval` end to end with the fake model over a real MCP server: exact metrics, iterations,
+report and plot, and resuming after a Ctrl-C that leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from memento_client.cli import run
+from memento_client.datasets import load_dataset
+from tests.client.conftest import REPO
+from tests.client.scripted import AgentScript, role_of, task_of
+from tests.client.test_host import alive
+
+QUESTIONS = [
+    {"id": "q1", "data_source": "nq", "question": "Capital of France?", "answers": ["Paris"]},
+    {"id": "q2", "data_source": "nq", "question": "Largest planet?", "ground_truth": "Jupiter<|answer_split|>planet Jupiter"},
+    {"id": "q3", "data_source": "hotpotqa", "question": "44th US president?", "answers": ["Barack Obama"]},
+    {"id": "q4", "data_source": "hotpotqa", "question": "Author of Dune?", "answers": ["Frank Herbert"]},
+]
+ANSWERS = {"Capital of France?": "Paris.", "Largest planet?": "planet jupiter", "44th US president?": "Barack Obama Jr.", "Author of Dune?": "Isaac Asimov"}
+
+
+@pytest.fixture
+def workspace(tmp_path, fake_openai, monkeypatch):
+    dataset = tmp_path / "questions.jsonl"
+    dataset.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    toy = {"command": sys.executable, "args": ["-m", "tests.client.toy_server"], "cwd": str(REPO)}
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"toy": toy}}))
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test")
+    monkeypatch.setenv("MEMENTO_CLIENT_MODEL", "fake-model")
+    fake_openai.responder = AgentScript(answers=ANSWERS, tool=("toy__echo", {"text": "look"}))
+    return tmp_path
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _eval_args(ws: Path, out: Path, *extra: str) -> list[str]:
+    return ["eval", "--dataset", str(ws / "questions.jsonl"), "--mcp-config", str(ws / "mcp.json"), "--out", str(out), "--json", *extra]
+
+
+def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fake_openai, capsys):
+    out = workspace / "run"
+    assert run(_eval_args(workspace, out, "--iterations", "2", "--concurrency", "4", "--memory", "off")) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    first, second = summary["iterations"]
+    # EM: Paris. = Paris, planet jupiter = alias; F1: "barack obama jr" vs "barack obama" = 0.8; Asimov = 0
+    assert first["overall"] == {"n": 4, "em": 0.5, "f1": 0.7, "failed": 0}
+    assert first["by_source"]["nq"] == {"n": 2, "em": 1.0, "f1": 1.0, "failed": 0}
+    assert first["by_source"]["hotpotqa"] == {"n": 2, "em": 0.0, "f1": 0.4, "failed": 0}
+    assert second["overall"] == first["overall"]
+    assert (out / "report.md").read_text().count("| 1 | 4 | 0.500 | 0.700 |") == 1
+    assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
+    config = json.loads((out / "config.json").read_text())
+    assert config["memory"] == "off" and config["models"]["planner"] == "fake-model" and "api_key" not in config["client"]
+    trajectories = _rows(out / "iter-1" / "trajectories.jsonl")
+    assert {t["id"] for t in trajectories} == {"q1", "q2", "q3", "q4"}
+    assert any(e["kind"] == "tool" and e["name"] == "toy__echo" for e in trajectories[0]["events"])
+
+    # runs and show replay it
+    assert run(["runs"]) == 0
+    assert run(["show", str(out), "q3", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(t["iteration"], t["answer"]) for t in shown] == [(1, "Barack Obama Jr."), (2, "Barack Obama Jr.")]
+
+    # re-running the finished run pays for nothing
+    before = len(fake_openai.chat_requests)
+    assert run(_eval_args(workspace, out, "--iterations", "2", "--memory", "off")) == 0
+    assert len(fake_openai.chat_requests) == before
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    ppid = int(handle.read().split(")")[-1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def test_ctrl_c_leaves_no_process_and_the_run_resumes_where_it_stopped(workspace, fake_openai):
+    script = fake_openai.responder
+    slow = {"44th US president?", "Author of Dune?"}
+
+    def stalling(request):
+        reply = script(request)
+        if task_of(request) in slow and role_of(request) == "planner" and not stalling.released:
+            reply.delay = 20
+        return reply
+
+    stalling.released = False
+    fake_openai.responder = stalling
+    out = workspace / "run"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "memento"), *_eval_args(workspace, out, "--concurrency", "1")],
+        cwd=workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    results = out / "iter-1" / "results.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (results.exists() and len(results.read_text().splitlines()) >= 2):
+        time.sleep(0.1)
+    assert len(_rows(results)) == 2, process.stderr.read().decode() if process.poll() is not None else "too slow"
+    children = _descendants(process.pid)
+    assert children  # the toy MCP server
+    process.send_signal(signal.SIGINT)
+    assert process.wait(30) == 130
+    time.sleep(0.2)
+    assert not [pid for pid in children if alive(pid)]
+
+    stalling.released = True
+    fake_openai.requests.clear()
+    assert run(_eval_args(workspace, out, "--concurrency", "2")) == 0
+    asked = {task_of(r) for r in fake_openai.chat_requests}
+    assert asked == slow  # the two finished tasks were not paid for again
+    assert sorted(r["id"] for r in _rows(results)) == ["q1", "q2", "q3", "q4"]
+
+
+def test_datasets_in_every_format(tmp_path):
+    csv_file = tmp_path / "simpleqa_test.csv"
+    csv_file.write_text('metadata,question,true_answer\n"{}",Who won?,Ann\n')
+    frames = tmp_path / "frames_test.csv"
+    frames.write_text("Unnamed: 0,Prompt,Answer\n0,What year?,1999\n")
+    memento = tmp_path / "memento.jsonl"
+    memento.write_text(json.dumps({"question": "Q?", "ground_truth": "a<|answer_split|>b"}) + "\n")
+    [simpleqa] = load_dataset(csv_file)
+    assert (simpleqa.question, simpleqa.answers, simpleqa.source) == ("Who won?", ["Ann"], "simpleqa")
+    assert load_dataset(frames)[0].answers == ["1999"]
+    [item] = load_dataset(memento)
+    assert item.answers == ["a", "b"] and len(item.id) == 16
