@@ -148,13 +148,15 @@ def cmd_runs(_: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
     from memento_client.view import LiveView
 
     found = runs.trajectories(runs.find_run(args.run), args.task)
     if args.json:
         print(json.dumps(found, ensure_ascii=False, default=str))
         return 0
-    view = LiveView()
+    view = LiveView(Console(highlight=False))
     for row in found:
         view.console.print(f"[bold]iteration {row['iteration']} · task {row['id']}[/bold]: {row['question']}")
         for event in row["events"]:
