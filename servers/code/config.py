@@ -27,7 +27,7 @@ class CodeSettings(ServerSettings):
     warm_kernels: int = Field(1, ge=0, le=4, description="Python sessions started ahead of use, so a new session answers fast.")
     default_timeout_s: float = Field(30, gt=0, description="Wall-clock limit of one call when the caller gives none.")
     max_timeout_s: float = Field(600, gt=0, description="Largest wall-clock limit a caller may ask for.")
-    memory_mb: int = Field(2048, ge=256, description="Memory cap (per process; per session too where cgroups are usable).")
+    memory_mb: int = Field(4096, ge=256, description="Memory cap (per process; per session too where cgroups are usable).")
     cpu_s: int = Field(600, ge=1, description="CPU seconds a session's Python process may use in its lifetime.")
     max_processes: int = Field(64, ge=4, description="Processes a session may run at once (the fork-bomb cap).")
     max_file_mb: int = Field(100, ge=1, description="Largest file a session may write.")

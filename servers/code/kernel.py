@@ -73,7 +73,7 @@ class Kernel:
         tail = ""
         if self.log_path.exists():
             lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
-            tail = f"; last output: {lines[-1][-300:]}" if lines else ""
+            tail = f"; last output: {' | '.join(lines[-3:])[-400:]}" if lines else ""
         if status is not None and status < 0:
             return f"killed by {signal.Signals(-status).name} (a memory, CPU or process limit, or code that killed it){tail}"
         return f"exited with status {status}{tail}"

@@ -127,7 +127,7 @@ class Sandbox:
         for folder in self.python_dirs:
             args += ["--ro-bind", str(folder), str(folder)]
         args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", str(private), str(private)]
-        args += ["--bind", str(workspace), WORKSPACE, "--chdir", WORKSPACE, "--clearenv"]
+        args += ["--bind", str(workspace), WORKSPACE, "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
         return [*args, "--"]

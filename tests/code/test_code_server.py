@@ -1,0 +1,98 @@
+"""memento-code over real MCP sessions: state, output, files, figures, timeouts, session lifecycle."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from tests.harness import connect, error_text, payload
+
+pytestmark = [pytest.mark.anyio, pytest.mark.sandbox]
+
+
+async def run(client, code: str, session_id: str | None = None, **extra) -> dict:
+    args = {"code": code, **({"session_id": session_id} if session_id else {}), **extra}
+    return payload(await client.call_tool("run_python", args))
+
+
+async def test_session_keeps_state_files_and_returns_output_errors_and_figures(transport):
+    with anyio.fail_after(90):
+        async with connect("code", transport) as client:
+            first = await run(client, "import math\nx = 40\nx + 2")
+            sid = first["session_id"]
+            assert first["value"] == "42" and first["error"] is None and first["session_state"] == "idle"
+
+            printed = await run(client, "import sys\nprint(x, math.pi > 3)\nprint('warn', file=sys.stderr)", sid)
+            assert (printed["stdout"], printed["stderr"], printed["value"]) == ("40 True\n", "warn\n", None)
+
+            failed = await run(client, "def boom():\n    return 1 / 0\nboom()", sid)
+            assert failed["error"]["type"] == "ZeroDivisionError"
+            assert "boom()" in failed["error"]["traceback"] and "site-packages" not in failed["error"]["traceback"]
+
+            written = payload(await client.call_tool("write_file", {"path": "in/data.csv", "content": "a,b\n1,2\n3,4\n", "session_id": sid}))
+            assert written["size"] == 12
+            table = await run(client, "import pandas as pd\ndf = pd.read_csv('in/data.csv')\ndf.to_csv('out.csv')\nint(df.b.sum())", sid)
+            assert table["value"] == "6" and table["files_created"] == ["out.csv"]
+
+            shell = payload(await client.call_tool("run_shell", {"command": "wc -l < in/data.csv && echo made > made.txt", "session_id": sid}))
+            assert (shell["exit_code"], shell["stdout"].strip(), shell["files_created"]) == (0, "3", ["made.txt"])
+            read = payload(await client.call_tool("read_file", {"path": "/workspace/made.txt", "session_id": sid}))
+            assert read["content"] == "made\n" and read["next_offset"] is None
+            listing = payload(await client.call_tool("list_files", {"session_id": sid}))
+            assert {e["path"] for e in listing["entries"]} == {"in", "in/data.csv", "out.csv", "made.txt"}
+
+            figure = await client.call_tool(
+                "run_python", {"code": "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('t');", "session_id": sid}
+            )
+            assert payload(figure)["images"] == 1
+            assert [block.type for block in figure.content] == ["text", "image"]
+            assert figure.content[1].mime_type == "image/png"
+
+            big = await run(client, "print('y' * 50_000)", sid)
+            assert "truncated" in big["stdout"] and len(big["stdout"]) < 21_000
+
+            sessions = payload(await client.call_tool("list_sessions", {}))
+            assert [s["session_id"] for s in sessions["sessions"]] == [sid] and sessions["sandboxed"]
+            closed = payload(await client.call_tool("close_session", {"session_id": sid}))
+            assert closed["state"] == "closed"
+            assert "no open session" in error_text(await client.call_tool("run_python", {"code": "x", "session_id": sid}))
+
+
+async def test_timeout_interrupts_runaway_code_and_the_session_recovers():
+    with anyio.fail_after(90):
+        async with connect("code", args=["--max-timeout-s", "60"]) as client:
+            sid = (await run(client, "kept = 'still here'"))["session_id"]
+            looping = await run(client, "while True:\n    pass", sid, timeout_s=1.5)
+            assert looping["error"]["type"] == "Timeout" and looping["session_state"] == "idle"
+            assert (await run(client, "kept", sid))["value"] == "'still here'"
+
+            stubborn = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.01)"
+            killed = await run(client, stubborn, sid, timeout_s=1.5)
+            assert killed["error"]["type"] == "SessionDied" and killed["session_state"] == "dead"
+            assert "reset_session" in error_text(await client.call_tool("run_python", {"code": "1", "session_id": sid}))
+
+            reset = payload(await client.call_tool("reset_session", {"session_id": sid}))
+            assert reset["state"] == "no_kernel"
+            assert (await run(client, "'kept' in dir()", sid))["value"] == "False"
+            too_long = await client.call_tool("run_python", {"code": "1", "session_id": sid, "timeout_s": 61})
+            assert "at most 60" in error_text(too_long)
+
+
+async def test_session_cap_and_unknown_sessions_are_reported():
+    with anyio.fail_after(60):
+        async with connect("code", args=["--max-sessions", "1", "--warm-kernels", "0"]) as client:
+            sid = payload(await client.call_tool("write_file", {"path": "a.txt", "content": "x"}))["session_id"]
+            full = await client.call_tool("run_shell", {"command": "true"})
+            assert "limit" in error_text(full) and "close_session" in error_text(full)
+            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": "nope"}))
+            assert "outside the workspace" in error_text(
+                await client.call_tool("read_file", {"path": "/etc/passwd", "session_id": sid})
+            )
+
+
+async def test_without_bubblewrap_the_server_refuses_to_run_code_and_names_the_fix():
+    with anyio.fail_after(60):
+        async with connect("code", args=["--bwrap", "/nonexistent/bwrap", "--warm-kernels", "0"]) as client:
+            message = error_text(await client.call_tool("run_python", {"code": "1"}))
+            assert "apt-get install bubblewrap" in message and "--unsafe-no-sandbox" in message
+            assert payload(await client.call_tool("list_sessions", {}))["sandboxed"]
