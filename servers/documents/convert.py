@@ -43,10 +43,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CONVERTERS = {
-    "pdf": "pdf", "docx": "docx", "pptx": "pptx", "xlsx": "sheets", "xls": "sheets", "csv": "sheets",
+    "pdf": "pdf", "docx": "word", "pptx": "slides", "xlsx": "sheets", "xls": "sheets", "csv": "sheets",
     "tsv": "sheets", "html": "html", "epub": "epub", "ipynb": "notebook", "json": "data", "jsonl": "data",
     "xml": "data", "yaml": "data", "markdown": "text", "text": "text", "zip": "archive", "image": "image",
-    "msg": "email",
+    "msg": "outlook",
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,9 @@ from memento_servers.documents.sources import Source, resolve_source
 from memento_servers.documents.worker import WorkerPool
 
 log = logging.getLogger(__name__)
+
+DOWNLOAD_TTL_S = 300.0
+DOWNLOADS_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,7 @@ class DocumentService:
         self._fetcher = None
         self._embedder = None
         self._vectors: dict[str, Any] = {}
+        self._downloads: OrderedDict[str, tuple[float, Loaded]] = OrderedDict()
 
     def start(self) -> None:
         self.pool.start()
@@ -95,13 +101,25 @@ class DocumentService:
             with path.open("rb") as handle:
                 head = handle.read(1024)
             return Loaded(source, digest, size, b"%PDF-" in head, args={"path": str(path), "filename": path.name})
-        result = await self._fetcher_for_urls().fetch(source.url or "")
+        return await self._download(source)
+
+    async def _download(self, source: Source) -> Loaded:
+        """A URL's content, remembered for a few minutes so that paging through it fetches it once."""
+        url = source.url or ""
+        now = time.monotonic()
+        if url in self._downloads and now - self._downloads[url][0] < DOWNLOAD_TTL_S:
+            return self._downloads[url][1]
+        result = await self._fetcher_for_urls().fetch(url)
         data = result.content
-        return Loaded(
+        loaded = Loaded(
             source, content_hash(data), len(data), b"%PDF-" in data[:1024], payload=data,
             content_type=result.headers.get("content-type"),
             args={"filename": source.name, "content_type": result.headers.get("content-type"), "url": result.final_url},
         )
+        self._downloads[url] = (now, loaded)
+        while len(self._downloads) > DOWNLOADS_KEPT:
+            self._downloads.popitem(last=False)
+        return loaded
 
     # ---- conversion ------------------------------------------------------------------------
 

@@ -22,6 +22,10 @@ from memento_servers.documents.model import Document
 BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
 EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
 DOC_PR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+M = "{http://schemas.openxmlformats.org/officeDocument/2006/math}"
+RUN, LINK = W + "r", W + "hyperlink"
+MATH, MATH_PARAGRAPH, MATH_TEXT = M + "oMath", M + "oMathPara", M + "t"
 
 
 def _image(run: Run, part, keep_data_uris: bool) -> str:
@@ -47,14 +51,23 @@ def _run_text(run: Run, part, keep_data_uris: bool) -> str:
     return text + image
 
 
+def _math(element) -> str:
+    """An Office Math (OMML) object as its linear text between dollar signs."""
+    text = "".join(node.text or "" for node in element.iter(MATH_TEXT))
+    return f"${text}$" if text.strip() else ""
+
+
 def _inline(paragraph: Paragraph, keep_data_uris: bool) -> str:
     parts = []
-    for item in paragraph.iter_inner_content():
-        if isinstance(item, Hyperlink):
-            text = item.text.strip()
-            parts.append(f"[{text}]({item.url})" if item.url and text else item.text)
-        else:
-            parts.append(_run_text(item, paragraph.part, keep_data_uris))
+    for child in paragraph._p:
+        if child.tag == RUN:
+            parts.append(_run_text(Run(child, paragraph), paragraph.part, keep_data_uris))
+        elif child.tag == LINK:
+            link = Hyperlink(child, paragraph)
+            text = link.text.strip()
+            parts.append(f"[{text}]({link.url})" if link.url and text else link.text)
+        elif child.tag in (MATH, MATH_PARAGRAPH):
+            parts.append(_math(child))
     return "".join(parts).replace("****", "").strip()
 
 
