@@ -15,7 +15,7 @@ from tests.harness import connect, error_text, payload
 
 pytestmark = pytest.mark.anyio
 
-SERVER_ARGS = ["--allow-host", "127.0.0.1", "--max-fetch-mb", "1", "--timeout-s", "2", "--browser-concurrency", "2"]
+SERVER_ARGS = ["--allow-host", "127.0.0.1", "--max-fetch-mb", "1", "--timeout-s", "3", "--browser-concurrency", "2"]
 
 
 async def fetch(client, url: str, **arguments):
@@ -72,11 +72,12 @@ async def check_failures(client, site):
     assert "HTTP 404" in error_text(await fetch(client, site.url("/status/404")))
     assert "HTTP 500" in error_text(await fetch(client, site.url("/status/500")))
     assert "1,000,000-byte limit" in error_text(await fetch(client, site.url("/huge.html")))
-    assert "timed out" in error_text(await fetch(client, site.url("/slow.html?delay=4")))
+    assert "timed out" in error_text(await fetch(client, site.url("/slow.html?delay=5")))
     assert "image" in error_text(await fetch(client, site.url("/image.png")))
 
 
 async def check_non_html(client, site):
+    await anyio.to_thread.run_sync(lambda: site.pdf)  # the site makes its PDF once, slowly: not inside a fetch
     pdf = payload(await fetch(client, site.url("/files/report.pdf")))
     assert pdf["rendered_with"] == "document" and pdf["content_type"] == "application/pdf"
     assert "Dune retreat averaged 1.8 metres" in pdf["markdown"] and "marram grass" in pdf["markdown"]
