@@ -198,6 +198,7 @@ def _headers(handler: BaseHTTPRequestHandler) -> dict[str, str]:
 def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms delayed-ACK stalls
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass
