@@ -13,6 +13,7 @@ import logging
 import os
 import shlex
 import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,25 +100,26 @@ class CgroupLimits:
         return sorted({f / "cgroup.procs" for f in folders.values()})
 
     def remove(self, name: str) -> None:
-        """Kill whatever is left in the session's cgroups and delete them."""
+        """Kill whatever is left in the session's cgroups and delete them (waits up to 2 s)."""
+        deadline = time.monotonic() + 2.0
         for folder in {p / name for p in self.parents.values()}:
-            for _ in range(50):
+            while folder.exists():
                 try:
-                    pids = [int(pid) for pid in (folder / "cgroup.procs").read_text().split()]
+                    pids = (folder / "cgroup.procs").read_text().split()
                 except FileNotFoundError:
                     break
                 for pid in pids:
                     try:
-                        os.kill(pid, signal.SIGKILL)
+                        os.kill(int(pid), signal.SIGKILL)
                     except ProcessLookupError:
                         pass
                 try:
                     folder.rmdir()
-                    break
-                except OSError:
-                    if not pids:
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        log.warning("cannot remove cgroup %s: %s", folder, exc)
                         break
-                    os.sched_yield()
+                    time.sleep(0.01)
 
     def close(self) -> None:
         for folder in set(self.parents.values()):

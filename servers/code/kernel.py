@@ -110,6 +110,9 @@ class Kernel:
         except TimeoutError:
             self.kill()
             raise SessionError(f"the Python session did not start within {timeout_s:.0f} s; try again") from None
+        except BaseException:  # cancelled mid-start (server shutting down): leave nothing running
+            self.kill()
+            raise
 
     async def _until_ready(self) -> None:
         while True:
@@ -191,6 +194,7 @@ class Kernel:
         """Stop the kernel's whole process tree and close the sockets."""
         if self.client is not None:
             self.client.stop_channels()
+            self.client.context.destroy(linger=0)
             self.client = None
         if self.process is not None:
             kill_group(self.process)

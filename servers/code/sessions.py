@@ -109,7 +109,11 @@ class SessionManager:
             while len(self.spares) < self.settings.warm_kernels and self.sandbox_error is None:
                 try:
                     spare = self._new_session()
-                    await self.start_kernel(spare)
+                    try:
+                        await self.start_kernel(spare)
+                    except BaseException:
+                        self._destroy(spare)
+                        raise
                     self.spares.append(spare)
                 except Exception as exc:  # a failing sandbox is reported to callers, not fatal here
                     log.warning("could not warm a session: %s", exc)
