@@ -100,10 +100,7 @@ def convert_bytes(
     """
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
-        raise LimitExceeded(
-            f"the document is {len(data) / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit "
-            "(raise --max-file-mb to allow it)"
-        )
+        raise too_large(filename or "the document", len(data), limits)
     wanted = frozenset(pages) if pages is not None else None
     fmt = detect_format(data, filename, content_type)
     context = Context(
@@ -134,14 +131,24 @@ def _nested(limits: Limits, keep_data_uris: bool):
     return nested
 
 
-def convert_file(path: Path, *, limits: Limits | None = None, pages: Iterable[int] | None = None) -> Document:
+def too_large(name: str, size: int, limits: Limits) -> LimitExceeded:
+    return LimitExceeded(
+        f"{name} is {size / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit (raise --max-file-mb to allow it)"
+    )
+
+
+def read_file(path: Path, limits: Limits) -> bytes:
+    """A file's bytes, refused before reading when it is over the size limit."""
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise too_large(path.name, size, limits)
+    return path.read_bytes()
+
+
+def convert_file(
+    path: Path, *, limits: Limits | None = None, pages: Iterable[int] | None = None, keep_data_uris: bool = False
+) -> Document:
     """Markdown of a local file (no root checks here: callers confine paths)."""
     limits = limits or Limits()
     path = Path(path)
-    size = path.stat().st_size
-    if size > limits.max_bytes:
-        raise LimitExceeded(
-            f"{path.name} is {size / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit "
-            "(raise --max-file-mb to allow it)"
-        )
-    return convert_bytes(path.read_bytes(), filename=path.name, limits=limits, pages=pages)
+    return convert_bytes(read_file(path, limits), filename=path.name, limits=limits, pages=pages, keep_data_uris=keep_data_uris)

@@ -12,12 +12,7 @@ from memento_servers.documents.outline import pdf_summary
 
 
 def _data(args: dict[str, Any], payload: bytes, limits: Limits) -> bytes:
-    if args.get("path"):
-        path = Path(args["path"])
-        if path.stat().st_size > limits.max_bytes:
-            raise converter.LimitExceeded(f"{path.name} is larger than the {limits.max_bytes / 1e6:.1f} MB limit")
-        return path.read_bytes()
-    return payload
+    return converter.read_file(Path(args["path"]), limits) if args.get("path") else payload
 
 
 def run(op: str, args: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:

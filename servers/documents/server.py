@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
@@ -71,6 +71,15 @@ class FindResult(BaseModel):
     passages: list[Passage]
 
 
+@contextmanager
+def tool_errors() -> Iterator[None]:
+    """A document problem becomes a `ToolError`: an isError result the model can act on."""
+    try:
+        yield
+    except DocumentError as exc:
+        raise ToolError(str(exc)) from exc
+
+
 def build_server(settings: DocumentsSettings) -> MCPServer:
     service = DocumentService(settings.service_config())
 
@@ -101,12 +110,10 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         Returns markdown, format, title, page_count, the pages covered and warnings. When next_start_index is
         not null there is more: call again with start_index=next_start_index (same pages).
         """
-        try:
+        with tool_errors():
             selection = parse_pages(pages)
             loaded = await service.load(source)
             document = await service.document(loaded, selection)
-        except DocumentError as exc:
-            raise ToolError(str(exc)) from exc
         if selection and not document.pages:
             if document.page_count:
                 raise ToolError(f"pages={pages} is out of range: the document has {document.page_count} pages")
@@ -128,11 +135,9 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         A PDF is not converted for this, so it is fast even for long files. Then read the parts you need with
         read_document(pages=...) or locate them with find_in_document.
         """
-        try:
+        with tool_errors():
             loaded = await service.load(source)
             info = await service.info(loaded)
-        except DocumentError as exc:
-            raise ToolError(str(exc)) from exc
         return InfoResult(source=source, size_bytes=loaded.size, **info)
 
     @server.tool(title="Find in document", annotations=annotations(read_only=True, open_world=True))
@@ -148,11 +153,9 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         them); verbatim phrase matches come first. Each passage gives page and start_index for read_document.
         The whole document is converted once (then cached), so the first search of a long PDF takes longer.
         """
-        try:
+        with tool_errors():
             loaded = await service.load(source)
             document, hits, semantic = await service.find(loaded, query, max_results)
-        except DocumentError as exc:
-            raise ToolError(str(exc)) from exc
         passages = [
             Passage(page=h.chunk.page, start_index=h.chunk.start, text=h.chunk.text, score=round(h.score, 4), exact=h.exact)
             for h in hits

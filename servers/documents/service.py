@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 
 from memento_servers.documents.cache import DocumentCache, FileHashes, content_hash
-from memento_servers.documents.errors import LimitExceeded
+from memento_servers.documents.convert import select_pages, too_large
 from memento_servers.documents.find import Hit, chunks, rank
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
@@ -94,9 +94,7 @@ class DocumentService:
             path = source.path
             size = path.stat().st_size
             if size > limits.max_bytes:
-                raise LimitExceeded(
-                    f"{text} is {size / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit (raise --max-file-mb)"
-                )
+                raise too_large(text, size, limits)
             digest = await anyio.to_thread.run_sync(self.hashes.of, path)
             with path.open("rb") as handle:
                 head = handle.read(1024)
@@ -141,8 +139,6 @@ class DocumentService:
             return await self._convert(loaded, pages)
         document = await self._convert(loaded, None)
         if pages:
-            from memento_servers.documents.convert import select_pages
-
             document = select_pages(document, pages)
         return document
 
