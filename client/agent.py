@@ -77,7 +77,9 @@ class Agent:
         self.listeners = list(listeners)
         self.run_id = run_id
         self.planner = Planner(llm, config)
-        self.executor = Executor(llm, host, config)
+        reserved = case_bank.memory_servers(host)
+        self.tools = [t for t in host.tools.values() if t.server not in reserved]
+        self.executor = Executor(llm, host, config, self.tools)
 
     async def run(
         self, task: str, *, gold: Sequence[str] | None = None, task_id: str | None = None, notes: Sequence[str] = ()
@@ -88,7 +90,7 @@ class Agent:
         trajectory.emit("task", task=task, task_id=task_id)
         cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
         trajectory.emit("cases", ids=[c.id for c in cases], positive=[c.id for c in cases if c.positive])
-        messages = self.planner.opening(task, list(self.host.tools.values()), cases, list(notes))
+        messages = self.planner.opening(task, self.tools, cases, list(notes))
         state = _State()
         with anyio.move_on_after(self.config.max_wall_s) as deadline:
             try:

@@ -25,9 +25,12 @@ class Case:
     plan: Any
     answer: str | None
     reward: float | None
+    label: bool | None = None  # the memory server's own positive/negative split, when it gives one
 
     @property
     def positive(self) -> bool:
+        if self.label is not None:
+            return self.label
         return self.reward is not None and self.reward >= POSITIVE_REWARD
 
     def render(self) -> str:
@@ -53,7 +56,7 @@ def _fill(tool: ToolInfo, values: dict[tuple[str, ...], Any]) -> dict[str, Any]:
     return arguments
 
 
-def _case(raw: dict[str, Any]) -> Case:
+def _case(raw: dict[str, Any], label: bool | None = None) -> Case:
     reward = raw.get("reward")
     return Case(
         id=str(raw.get("id") or raw.get("case_id") or ""),
@@ -61,21 +64,25 @@ def _case(raw: dict[str, Any]) -> Case:
         plan=raw.get("plan"),
         answer=raw.get("answer"),
         reward=float(reward) if isinstance(reward, (int, float)) else None,
+        label=label,
     )
 
 
-def _cases_in(payload: Any) -> list[dict[str, Any]]:
+def _cases_in(payload: Any) -> list[Case]:
+    """Cases from a list, a {cases|results|items: [...]} object, or a {positive, negative} split."""
     if isinstance(payload, list):
-        return [c for c in payload if isinstance(c, dict)]
-    if isinstance(payload, dict):
-        for key in ("cases", "results", "items"):
-            if isinstance(payload.get(key), list):
-                return _cases_in(payload[key])
-    return []
+        return [_case(c) for c in payload if isinstance(c, dict)]
+    if not isinstance(payload, dict):
+        return []
+    if isinstance(payload.get("positive"), list) or isinstance(payload.get("negative"), list):
+        split = [(c, True) for c in payload.get("positive") or []] + [(c, False) for c in payload.get("negative") or []]
+        return [_case(c, label) for c, label in split if isinstance(c, dict)]
+    return next((_cases_in(payload[k]) for k in ("cases", "results", "items") if isinstance(payload.get(k), list)), [])
 
 
-def can_remember(host: Host) -> bool:
-    return _find_tool(host, "retrieve_cases") is not None
+def memory_servers(host: Host) -> set[str]:
+    """Servers holding the case bank: their tools are the loop's, never offered to the model."""
+    return {t.server for t in host.tools.values() if t.name in ("retrieve_cases", "write_case")}
 
 
 async def retrieve(host: Host, task: str, k: int, policy: str) -> list[Case]:
@@ -89,15 +96,15 @@ async def retrieve(host: Host, task: str, k: int, policy: str) -> list[Case]:
         log.warning("retrieve_cases failed: %s", outcome.text)
         return []
     payload = outcome.structured if outcome.structured is not None else _json(outcome.text)
-    return [_case(c) for c in _cases_in(payload)]
+    return _cases_in(payload)
 
 
 async def write(
     host: Host, task: str, plan: Any, answer: str | None, reward: float | None, retrieved: list[str], run_id: str | None
 ) -> str | None:
-    """Store the finished task as a case; returns its id, or None when there is no memory or it failed."""
+    """Store the finished task as a case; returns its id, or None (no memory tool, no reward, or a failure)."""
     tool = _find_tool(host, "write_case")
-    if tool is None:
+    if tool is None or reward is None:  # a case without an outcome would teach the policy nothing true
         return None
     arguments = _fill(
         tool,
@@ -107,7 +114,8 @@ async def write(
             ("answer", "final_answer"): answer,
             ("reward",): reward,
             ("retrieved_case_ids", "retrieved_ids", "retrieved", "used_case_ids"): retrieved,
-            ("source", "run_id"): run_id,
+            ("run_id",): run_id,
+            ("source",): "memento-client",
         },
     )
     outcome = await host.call(tool.qualified, arguments)
@@ -115,9 +123,11 @@ async def write(
         log.warning("write_case failed: %s", outcome.text)
         return None
     payload = outcome.structured if outcome.structured is not None else _json(outcome.text)
+    stored = _cases_in(payload)
+    if stored:
+        return stored[0].id
     if isinstance(payload, dict):
-        value = payload.get("id") or payload.get("case_id") or (payload.get("case") or {}).get("id")
-        return str(value) if value else ""
+        return str(payload.get("id") or payload.get("case_id") or "")
     return ""
 
 

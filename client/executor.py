@@ -18,7 +18,7 @@ import anyio
 from memento_client.budget import Budget
 from memento_client.config import ClientConfig
 from memento_client.context import trim_messages
-from memento_client.host import Host, ToolOutcome
+from memento_client.host import Host, ToolInfo, ToolOutcome
 from memento_client.llm import LLM, ToolCall, Usage
 from memento_client.planner import Subtask
 from memento_client.trajectory import Trajectory
@@ -42,10 +42,11 @@ def clip(text: str, limit: int) -> str:
 
 
 class Executor:
-    def __init__(self, llm: LLM, host: Host, config: ClientConfig):
+    def __init__(self, llm: LLM, host: Host, config: ClientConfig, tools: list[ToolInfo]):
         self.llm = llm
         self.host = host
         self.config = config
+        self.tools = {t.qualified: t for t in tools}
 
     def opening(self, task: str, subtask: Subtask, earlier: list[SubtaskResult]) -> list[dict[str, Any]]:
         done = "\n".join(f"- {r.subtask.description}\n  Result: {r.result}" for r in earlier) or "(none yet)"
@@ -56,7 +57,7 @@ class Executor:
         self, task: str, subtask: Subtask, earlier: list[SubtaskResult], *, usage: Usage, budget: Budget, trajectory: Trajectory
     ) -> SubtaskResult:
         messages = self.opening(task, subtask, earlier)
-        tools = self.host.openai_tools()
+        tools = [t.openai_tool() for t in self.tools.values()]
         seen: Counter[str] = Counter()
         for step in range(1, self.config.max_steps_per_subtask + 1):
             budget.check()
@@ -89,13 +90,15 @@ class Executor:
         outcomes: list[str] = [""] * len(calls)
 
         async def one(index: int, call: ToolCall) -> None:
-            try:
-                arguments = call.parsed_arguments()
-            except ValueError as problem:
-                outcome = ToolOutcome(f"{call.name}: {problem}", True)
-                arguments = {"_raw": call.arguments}
+            arguments: dict[str, Any] = {}
+            if call.name not in self.tools:
+                outcome = ToolOutcome(f"unknown tool {call.name!r}; use one of: {', '.join(self.tools) or 'none'}", True)
             else:
-                outcome = await self.host.call(call.name, arguments)
+                try:
+                    arguments = call.parsed_arguments()
+                    outcome = await self.host.call(call.name, arguments)
+                except ValueError as problem:
+                    outcome, arguments = ToolOutcome(f"{call.name}: {problem}", True), {"_raw": call.arguments}
             text = clip(outcome.text, self.config.tool_output_chars)
             outcomes[index] = f"ERROR: {text}" if outcome.is_error else text
             trajectory.emit(

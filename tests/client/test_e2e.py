@@ -57,3 +57,28 @@ async def test_a_document_read_and_a_computation_answer_a_multi_hop_question(fak
     assert "1955" in computed["content"]
     tools = [e for e in result.events if e["kind"] == "tool"]
     assert [(t["name"], t["ok"]) for t in tools] == [("documents__read_document", True), ("code__run_python", True)]
+
+
+async def test_a_case_written_by_one_task_is_shown_to_the_planner_of_the_next(fake_openai):
+    entries = servers(memory={"command": "memento-memory", "args": []})
+    fake_openai.enqueue(
+        text_reply(plan_json("Look up the capital of France")),
+        text_reply("Paris is the capital of France."),
+        text_reply(answer_json("Paris")),
+        text_reply(answer_json("Paris")),  # the second task answers at once, from the case
+    )
+    config = make_config(fake_openai, memory="similarity", cases_k=4)
+    llm = LLM(config)
+    with anyio.fail_after(170):
+        async with Host(entries) as host:
+            agent = Agent(llm, host, config, run_id="e2e-run")
+            assert agent.tools == []  # the case bank is the loop's, not the model's
+            first = await agent.run("What is the capital of France?", gold=["Paris"])
+            assert first.reward == 1.0 and first.case_id
+            second = await agent.run("Which city is the capital of France?")
+    await llm.aclose()
+    assert second.retrieved_case_ids == [first.case_id]
+    prompt = fake_openai.chat_requests[-1].text()
+    assert "Successful cases" in prompt and f"[case {first.case_id}]" in prompt
+    assert "Look up the capital of France" in prompt and "Answer: Paris" in prompt
+    assert second.case_id is None  # no gold and no judge: no reward, so nothing is written
