@@ -1,7 +1,8 @@
 """Rendering JavaScript pages with crawl4ai on the system Chromium, without bypassing the SSRF policy.
 
 One browser per server process, started on first use, reused, restarted when it has died;
-at most `concurrency` pages render at once, each within `page_timeout_s`.
+at most `concurrency` pages render at once, each within `page_timeout_s`. Pages share one
+browser context (a fresh context per page costs about half a second each here).
 
 What the browser path guarantees: every request a rendered page makes (the document, its
 scripts, XHR/fetch, frames) is intercepted and answered through the shared `Fetcher`, so
@@ -26,6 +27,8 @@ from memento_servers.crawl.chromium import Chromium
 log = logging.getLogger(__name__)
 
 SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"})
+WAIT_UNTIL = "load"  # then SETTLE_S more for scripts that fill the page after it loaded
+SETTLE_S = 0.2
 HOP_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
 
 
@@ -40,6 +43,7 @@ class Browser:
         self._slots = anyio.Semaphore(concurrency)
         self._start_lock = anyio.Lock()
         self._crawler = None
+        self._run_config = None
         self._documents: dict[str, FetchResult] = {}  # vetted documents, served to the navigations that ask for them
 
     async def render(self, document: FetchResult) -> tuple[str, int]:
@@ -53,17 +57,7 @@ class Browser:
                 return await self._render_once(document)
 
     async def _render_once(self, document: FetchResult) -> tuple[str, int]:
-        crawler = await self._ensure_started()
-        from crawl4ai import CacheMode, CrawlerRunConfig
-
-        config = CrawlerRunConfig(
-            cache_mode=CacheMode.BYPASS,
-            page_timeout=int(self.page_timeout_s * 1000),
-            wait_until="load",
-            delay_before_return_html=0.2,
-            prefetch=True,  # only the rendered HTML: extraction is ours
-            verbose=False,
-        )
+        crawler, config = await self._ensure_started()
         url = document.final_url
         self._documents[url] = document
         try:
@@ -86,16 +80,18 @@ class Browser:
     async def _ensure_started(self):
         async with self._start_lock:
             if self._crawler is not None and self.chromium.alive:
-                return self._crawler
+                return self._crawler, self._run_config
             await self._stop_crawler()
             os.environ.setdefault("CRAWL4AI_NO_CLOUD_NOTICE", "1")
             os.environ["CRAWL4_AI_BASE_DIRECTORY"] = str(self.home)
             self.home.mkdir(parents=True, exist_ok=True)
-            from crawl4ai import AsyncWebCrawler, BrowserConfig
+            from crawl4ai import AsyncWebCrawler, BrowserConfig, CacheMode, CrawlerRunConfig
 
             cdp_url = await self.chromium.start()
             crawler = AsyncWebCrawler(
-                config=BrowserConfig(browser_mode="custom", cdp_url=cdp_url, create_isolated_context=True, verbose=False)
+                config=BrowserConfig(
+                    browser_mode="custom", cdp_url=cdp_url, create_isolated_context=False, text_mode=True, verbose=False
+                )
             )
             crawler.crawler_strategy.set_hook("on_page_context_created", self._guard_page)
             try:
@@ -104,7 +100,15 @@ class Browser:
                 self.chromium.stop()
                 raise ToolError(f"cannot connect to Chromium: {exc}; use render='http'") from exc
             self._crawler = crawler
-            return crawler
+            self._run_config = CrawlerRunConfig(  # built once: crawl4ai's configs are slow to construct
+                cache_mode=CacheMode.BYPASS,
+                page_timeout=int(self.page_timeout_s * 1000),
+                wait_until=WAIT_UNTIL,
+                delay_before_return_html=SETTLE_S,
+                prefetch=True,  # only the rendered HTML: extraction is ours
+                verbose=False,
+            )
+            return crawler, self._run_config
 
     async def _guard_page(self, page, context=None, **_: object):
         """crawl4ai hook: route every request of a new page through the fetcher."""
