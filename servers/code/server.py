@@ -12,7 +12,15 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
 from memento_servers.code.config import CodeSettings
-from memento_servers.code.models import FileContent, FileList, FileWritten, RunResult, SessionInfo, SessionList, ShellResult
+from memento_servers.code.models import (
+    FileContent,
+    FileList,
+    FileWritten,
+    RunResult,
+    SessionInfo,
+    SessionList,
+    ShellResult,
+)
 from memento_servers.code.sandbox import Limits, build_sandbox
 from memento_servers.code.service import CodeService
 from memento_servers.code.sessions import SessionManager
@@ -37,7 +45,9 @@ WorkspacePath = Annotated[
 
 def build_server(settings: CodeSettings) -> MCPServer:
     limits = Limits(settings.memory_mb, settings.cpu_s, settings.max_processes, settings.max_file_mb)
-    sandbox = build_sandbox(unsafe=settings.unsafe_no_sandbox, bwrap=settings.bwrap, python=settings.python, limits=limits)
+    sandbox = build_sandbox(
+        unsafe=settings.unsafe_no_sandbox, bwrap=settings.bwrap, python=settings.python, limits=limits
+    )
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[CodeService]:
@@ -129,7 +139,9 @@ def build_server(settings: CodeSettings) -> MCPServer:
         """List the files in the session's workspace with their sizes, and the workspace's size limit."""
         return service(ctx).list_files(session_id, path, recursive)
 
-    @server.tool(title="Reset session", annotations=annotations(read_only=False, destructive=True, idempotent=True, open_world=False))
+    restarts = annotations(read_only=False, destructive=True, idempotent=True, open_world=False)
+
+    @server.tool(title="Reset session", annotations=restarts)
     def reset_session(
         ctx: Context,
         session_id: ExistingSession,
@@ -142,7 +154,7 @@ def build_server(settings: CodeSettings) -> MCPServer:
         """
         return service(ctx).reset(session_id, clear_files)
 
-    @server.tool(title="Close session", annotations=annotations(read_only=False, destructive=True, idempotent=False, open_world=False))
+    @server.tool(title="Close session", annotations=annotations(read_only=False, destructive=True, open_world=False))
     def close_session(ctx: Context, session_id: ExistingSession) -> SessionInfo:
         """End a session: stops its processes and deletes its workspace files. Frees a slot for a new session."""
         return service(ctx).close(session_id)

@@ -140,16 +140,17 @@ class SessionManager:
         folder = self.base / session_id
         for sub in ("workspace", "private", "tmp"):
             (folder / sub).mkdir(parents=True)
-        wrap: Callable[[list[str]], list[str]] = lambda argv: argv  # noqa: E731
-        if self.cgroups:
-            procs = self.cgroups.create(
-                session_id, max_processes=self.settings.max_processes, memory_mb=self.settings.memory_mb
-            )
-            wrap = lambda argv: joining(procs, argv)  # noqa: E731
         workspace = Workspace(
             folder / "workspace", max_bytes=self.settings.workspace_mb * MB, max_file_bytes=self.settings.max_file_mb * MB
         )
-        return Session(session_id, folder, workspace, wrap)
+        return Session(session_id, folder, workspace, self._confine(session_id))
+
+    def _confine(self, session_id: str) -> Callable[[list[str]], list[str]]:
+        """Fresh cgroups for the session (when usable) and the wrapper that makes a command join them."""
+        if self.cgroups is None:
+            return lambda argv: argv
+        procs = self.cgroups.create(session_id, max_processes=self.settings.max_processes, memory_mb=self.settings.memory_mb)
+        return lambda argv: joining(procs, argv)
 
     def create(self, *, warm: bool = False) -> Session:
         """A new session (a warm one, with its kernel running, when `warm` and one is ready)."""
@@ -209,10 +210,7 @@ class SessionManager:
             session.kernel = None
         if self.cgroups:
             self.cgroups.remove(session.id)
-            procs = self.cgroups.create(
-                session.id, max_processes=self.settings.max_processes, memory_mb=self.settings.memory_mb
-            )
-            session.wrap = lambda argv: joining(procs, argv)
+        session.wrap = self._confine(session.id)
         session.dead = None
         if clear_files:
             shutil.rmtree(session.workspace.root, ignore_errors=True)

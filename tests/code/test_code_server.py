@@ -29,21 +29,23 @@ async def test_session_keeps_state_files_and_returns_output_errors_and_figures(t
             assert failed["error"]["type"] == "ZeroDivisionError"
             assert "boom()" in failed["error"]["traceback"] and "site-packages" not in failed["error"]["traceback"]
 
-            written = payload(await client.call_tool("write_file", {"path": "in/data.csv", "content": "a,b\n1,2\n3,4\n", "session_id": sid}))
+            csv = {"path": "in/data.csv", "content": "a,b\n1,2\n3,4\n", "session_id": sid}
+            written = payload(await client.call_tool("write_file", csv))
             assert written["size"] == 12
-            table = await run(client, "import pandas as pd\ndf = pd.read_csv('in/data.csv')\ndf.to_csv('out.csv')\nint(df.b.sum())", sid)
+            pandas = "import pandas as pd\ndf = pd.read_csv('in/data.csv')\ndf.to_csv('out.csv')\nint(df.b.sum())"
+            table = await run(client, pandas, sid)
             assert table["value"] == "6" and table["files_created"] == ["out.csv"]
 
-            shell = payload(await client.call_tool("run_shell", {"command": "wc -l < in/data.csv && echo made > made.txt", "session_id": sid}))
+            command = "wc -l < in/data.csv && echo made > made.txt"
+            shell = payload(await client.call_tool("run_shell", {"command": command, "session_id": sid}))
             assert (shell["exit_code"], shell["stdout"].strip(), shell["files_created"]) == (0, "3", ["made.txt"])
             read = payload(await client.call_tool("read_file", {"path": "/workspace/made.txt", "session_id": sid}))
             assert read["content"] == "made\n" and read["next_offset"] is None
             listing = payload(await client.call_tool("list_files", {"session_id": sid}))
             assert {e["path"] for e in listing["entries"]} == {"in", "in/data.csv", "out.csv", "made.txt"}
 
-            figure = await client.call_tool(
-                "run_python", {"code": "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('t');", "session_id": sid}
-            )
+            plot = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('t');"
+            figure = await client.call_tool("run_python", {"code": plot, "session_id": sid})
             assert payload(figure)["images"] == 1
             assert [block.type for block in figure.content] == ["text", "image"]
             assert figure.content[1].mime_type == "image/png"
@@ -78,9 +80,10 @@ async def test_timeout_interrupts_runaway_code_and_the_session_recovers():
             assert "at most 60" in error_text(too_long)
 
 
-async def test_session_cap_and_unknown_sessions_are_reported():
+async def test_session_cap_idle_expiry_and_unknown_sessions_are_reported():
     with anyio.fail_after(60):
-        async with connect("code", args=["--max-sessions", "1", "--warm-kernels", "0"]) as client:
+        args = ["--max-sessions", "1", "--warm-kernels", "0", "--idle-timeout-s", "4"]
+        async with connect("code", args=args) as client:
             sid = payload(await client.call_tool("write_file", {"path": "a.txt", "content": "x"}))["session_id"]
             full = await client.call_tool("run_shell", {"command": "true"})
             assert "limit" in error_text(full) and "close_session" in error_text(full)
@@ -88,6 +91,10 @@ async def test_session_cap_and_unknown_sessions_are_reported():
             assert "outside the workspace" in error_text(
                 await client.call_tool("read_file", {"path": "/etc/passwd", "session_id": sid})
             )
+            while payload(await client.call_tool("list_sessions", {}))["sessions"]:
+                await anyio.sleep(0.5)  # closed once idle for 4 s
+            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": sid}))
+            assert payload(await client.call_tool("run_shell", {"command": "true"}))["exit_code"] == 0
 
 
 async def test_without_bubblewrap_the_server_refuses_to_run_code_and_names_the_fix():
@@ -96,3 +103,11 @@ async def test_without_bubblewrap_the_server_refuses_to_run_code_and_names_the_f
             message = error_text(await client.call_tool("run_python", {"code": "1"}))
             assert "apt-get install bubblewrap" in message and "--unsafe-no-sandbox" in message
             assert payload(await client.call_tool("list_sessions", {}))["sandboxed"]
+
+
+async def test_unsafe_mode_runs_code_unsandboxed_only_when_asked():
+    with anyio.fail_after(60):
+        async with connect("code", args=["--unsafe-no-sandbox", "--warm-kernels", "0"]) as client:
+            result = await run(client, "import os\nos.getcwd()")
+            assert result["value"].strip("'").endswith("/workspace") and result["value"] != "'/workspace'"
+            assert not payload(await client.call_tool("list_sessions", {}))["sandboxed"]

@@ -79,7 +79,10 @@ print(json.dumps({
     "env": dict(os.environ),
     "procs": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
     "host_proc": attempt(lambda: open(f"/proc/{HOST_PID}/environ", "rb").read()),
-    "proc_environs": [open(f"/proc/{p}/environ", "rb").read().decode(errors="replace") for p in os.listdir("/proc") if p.isdigit() and os.access(f"/proc/{p}/environ", os.R_OK)],
+    "proc_environs": [
+        open(f"/proc/{p}/environ", "rb").read().decode(errors="replace")
+        for p in os.listdir("/proc") if p.isdigit() and os.access(f"/proc/{p}/environ", os.R_OK)
+    ],
     "ptrace": __import__("ctypes").CDLL(None, use_errno=True).ptrace(16, HOST_PID, 0, 0),
 }))
 """
@@ -195,7 +198,8 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             assert "over its" in refused and "reset_session" in refused
             payload(await client.call_tool("reset_session", {"session_id": sid, "clear_files": True}))
 
-            assert (await run(client, "import os, signal\nos.kill(os.getppid(), signal.SIGKILL); os.kill(1, signal.SIGKILL); 'survived'", sid))["value"] == "'survived'"
+            kill_parent = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n'survived'"
+            assert (await run(client, kill_parent, sid))["value"] == "'survived'"
             kill_all = "try:\n    os.kill(-1, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\nos.kill(os.getpid(), signal.SIGKILL)"
             suicide = await run(client, kill_all, sid)
             assert suicide["session_state"] == "dead" and suicide["error"]["type"] == "SessionDied"

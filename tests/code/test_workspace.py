@@ -9,7 +9,7 @@ import pytest
 
 from memento_servers.code.errors import WorkspaceError
 from memento_servers.code.outputs import trim_traceback, truncate
-from memento_servers.code.sandbox import Limits, Sandbox
+from memento_servers.code.sandbox import Limits, Sandbox, build_sandbox
 from memento_servers.code.workspace import Workspace, changed_files, split
 
 
@@ -101,3 +101,11 @@ def test_sandbox_environment_carries_nothing_from_the_server(monkeypatch, tmp_pa
     binds = [argv[i + 1] for i, arg in enumerate(argv) if arg in ("--bind", "--ro-bind")]
     assert "/venv" in binds and not any(b in ("/", "/root", "/home", str(Path.home())) for b in binds)
     assert argv[argv.index("--") + 1 :][:1] == ["/usr/bin/prlimit"]
+
+
+def test_unsafe_mode_is_logged_loudly_and_skips_bubblewrap(caplog, tmp_path):
+    sandbox = build_sandbox(unsafe=True, bwrap="bwrap", python=None, limits=Limits(512, 10, 16, 5))
+    assert not sandbox.isolated and "WITHOUT isolation" in caplog.text
+    (tmp_path / "private").mkdir()
+    argv = sandbox.command(["python"], workspace=tmp_path, private=tmp_path / "private", env={"HOME": str(tmp_path)})
+    assert "bwrap" not in " ".join(argv) and argv[:2] == ["/usr/bin/env", "-i"]
