@@ -1,0 +1,187 @@
+"""Incremental indexing of files and JSONL into the local corpus.
+
+    report = index_paths([Path("docs/")], settings)     # the library call behind `memento-search index`
+
+A file whose size and mtime are unchanged is skipped without being read; a changed file is
+re-chunked, and only chunks whose text is new are embedded. Files that vanished from an
+indexed folder lose their chunks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from memento_servers.runtime.embeddings import Embedder
+from memento_servers.search.chunking import chunk_text
+from memento_servers.search.config import SearchSettings
+from memento_servers.search.embedding import PinnedEmbedder
+from memento_servers.search.errors import IndexingError
+from memento_servers.search.sources import SourceDoc, discover, read_source
+from memento_servers.search.store import ChunkStore, SourceState
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+
+
+class IndexReport(BaseModel):
+    """What one indexing run did."""
+
+    corpus: str
+    index_dir: str
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_removed: int = 0
+    files_failed: int = 0
+    documents: int = 0
+    chunks_written: int = 0
+    chunks_embedded: int = 0
+    total_chunks: int = 0
+    seconds: float = 0.0
+    errors: list[str] = Field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    state: SourceState
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _chunk_rows(docs: list[SourceDoc], source: str, chunk_chars: int, overlap: int) -> list[dict[str, Any]]:
+    rows = []
+    for doc in docs:
+        for number, text in enumerate(chunk_text(doc.text, chunk_chars, overlap)):
+            content = f"{doc.title}\n{text}" if doc.title else text
+            rows.append(
+                {
+                    "id": f"{doc.doc_id}#{number}",
+                    "doc_id": doc.doc_id,
+                    "chunk": number,
+                    "title": doc.title,
+                    "text": text,
+                    "content": content,
+                    "url": doc.url,
+                    "source": source,
+                    "hash": hashlib.sha256(content.encode()).hexdigest(),
+                }
+            )
+    return rows
+
+
+class Indexer:
+    """Brings one corpus up to date with a set of paths."""
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, *, chunk_chars: int, overlap: int, max_bytes: int):
+        self.store = store
+        self.embedder = embedder
+        self.chunk_chars = chunk_chars
+        self.overlap = overlap
+        self.max_bytes = max_bytes
+
+    def run(self, paths: list[Path], progress: bool = False) -> IndexReport:
+        from tqdm import tqdm
+
+        started = time.perf_counter()
+        report = IndexReport(corpus=self.store.corpus, index_dir=str(self.store.index_dir))
+        files, folders = discover(paths)
+        report.files_seen = len(files)
+        known = self.store.source_states()
+        pending: list[_Pending] = []
+        touched: list[SourceState] = []
+        for path in tqdm(files, desc="reading", unit="file", disable=not progress, leave=False):
+            try:
+                item = self._read(path, known.get(str(path)), report)
+            except (IndexingError, OSError) as exc:
+                report.files_failed += 1
+                report.errors.append(str(exc))
+                log.warning("skipped %s", exc)
+                continue
+            if isinstance(item, SourceState):
+                touched.append(item)
+            elif item is not None:
+                pending.append(item)
+        vanished = self._vanished(known, files, folders)
+        changed = bool(pending or vanished)
+        if changed:
+            self.store.ensure(self.embedder.model_name, self.embedder.dim)
+        self._embed(pending, report, progress)
+        for item in pending:
+            self.store.replace_source(item.state, item.rows)
+            report.chunks_written += len(item.rows)
+        for state in touched:
+            self.store.touch_source(state)
+        for source in vanished:
+            self.store.delete_source(source)
+        report.files_removed = len(vanished)
+        if changed:
+            self.store.rebuild_text_index()
+        report.total_chunks = self.store.count()
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _read(self, path: Path, old: SourceState | None, report: IndexReport) -> _Pending | SourceState | None:
+        """None when unchanged; a SourceState when only the mtime moved; else the new chunks."""
+        stat = path.stat()
+        if old is not None and (old.mtime_ns, old.size) == (stat.st_mtime_ns, stat.st_size):
+            report.files_unchanged += 1
+            return None
+        data = path.read_bytes()
+        state = SourceState(str(path), stat.st_mtime_ns, stat.st_size, hashlib.sha256(data).hexdigest())
+        if old is not None and old.sha256 == state.sha256:
+            report.files_unchanged += 1
+            return state
+        docs = read_source(path, data, self.max_bytes)
+        report.files_indexed += 1
+        report.documents += len(docs)
+        return _Pending(state, _chunk_rows(docs, str(path), self.chunk_chars, self.overlap))
+
+    def _vanished(self, known: dict[str, SourceState], files: list[Path], folders: list[Path]) -> list[str]:
+        present = {str(path) for path in files}
+        prefixes = tuple(str(folder) + os.sep for folder in folders)
+        return [source for source in known if source.startswith(prefixes) and source not in present]
+
+    def _embed(self, pending: list[_Pending], report: IndexReport, progress: bool) -> None:
+        """Give every pending row a vector, reusing stored ones whose text is unchanged."""
+        from tqdm import tqdm
+
+        todo = []
+        for item in pending:
+            reusable = self.store.vectors_by_hash(item.state.source) if self.store.exists() else {}
+            for row in item.rows:
+                if row["hash"] in reusable:
+                    row["vector"] = reusable[row["hash"]]
+                else:
+                    todo.append(row)
+        bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress or not todo)
+        with bar:
+            for start in range(0, len(todo), EMBED_BATCH):
+                batch = todo[start : start + EMBED_BATCH]
+                vectors = self.embedder.embed([row["content"] for row in batch])
+                for row, vector in zip(batch, vectors, strict=True):
+                    row["vector"] = vector
+                bar.update(len(batch))
+        report.chunks_embedded = len(todo)
+
+
+def index_paths(
+    paths: list[Path], settings: SearchSettings, embedder: Embedder | None = None, progress: bool = False
+) -> IndexReport:
+    """Index `paths` into `settings.corpus` under `settings.index_dir`; quick when nothing changed."""
+    store = ChunkStore(settings.index_dir, settings.corpus)
+    indexer = Indexer(
+        store,
+        embedder or PinnedEmbedder(settings.embedding_model, settings.embed_threads),
+        chunk_chars=settings.chunk_chars,
+        overlap=settings.chunk_overlap,
+        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+    )
+    return indexer.run(paths, progress=progress)

@@ -1,0 +1,93 @@
+"""The `local` backend: hybrid retrieval (BM25 + vectors, fused with RRF) over the indexed corpus."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from memento_servers.runtime.embeddings import Embedder
+from memento_servers.search.errors import BackendUnavailable
+from memento_servers.search.fusion import rrf
+from memento_servers.search.models import Result
+from memento_servers.search.store import ChunkStore
+
+log = logging.getLogger(__name__)
+
+CANDIDATES_PER_RESULT = 3  # chunks fetched per wanted result, so one long document cannot crowd out others
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """How local results are ranked."""
+
+    mode: str = "hybrid"  # hybrid | fts | vector
+    rrf_k: int = 60
+    fts_weight: float = 1.0
+    depth: int = 20
+    snippet_chars: int = 600
+
+
+def _snippet(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+class LocalBackend:
+    """Searches one corpus of the local index; the index and the embedding model open on first use."""
+
+    name = "local"
+    kind = "local"
+
+    def __init__(self, store: ChunkStore, embedder: Embedder, retrieval: Retrieval):
+        self.store = store
+        self.embedder = embedder
+        self.retrieval = retrieval
+
+    def describe(self) -> str:
+        if not self.store.exists():
+            return f"corpus '{self.store.corpus}' not indexed yet (run memento-search index PATH)"
+        return f"corpus '{self.store.corpus}': {self.store.count()} chunks in {self.store.index_dir}"
+
+    def rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
+        """Rows and fused scores, best first (blocking)."""
+        if self.store.chunks() is None or not self.store.count():
+            raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
+        mode, depth = self.retrieval.mode, max(self.retrieval.depth, limit)
+        rankings, weights = [], []
+        if mode in ("hybrid", "fts"):
+            rankings.append(self.store.text_search(query, depth if mode == "hybrid" else limit))
+            weights.append(self.retrieval.fts_weight)
+        if mode in ("hybrid", "vector"):
+            vector = self.embedder.embed([query])[0]
+            rankings.append(self.store.vector_search(vector, depth if mode == "hybrid" else limit))
+            weights.append(1.0)
+        if mode != "hybrid":
+            ranking = rankings[0]
+            return [(row, float(row["_score"] if "_score" in row else -row["_distance"])) for row in ranking]
+        rows = {row["id"]: row for ranking in rankings for row in ranking}
+        fused = rrf([[row["id"] for row in ranking] for ranking in rankings], weights, self.retrieval.rrf_k, depth)
+        return [(rows[item], score) for item, score in fused[:limit]]
+
+    def to_result(self, row: dict[str, Any], score: float) -> Result:
+        return Result(
+            title=row["title"],
+            url=row["url"],
+            snippet=_snippet(row["text"], self.retrieval.snippet_chars),
+            source=self.name,
+            score=round(score, 6),
+            id=row["doc_id"],
+            chunk=row["chunk"],
+        )
+
+    def search_blocking(self, query: str, max_results: int) -> list[Result]:
+        """The best chunk of each of the top `max_results` documents."""
+        best: dict[str, Result] = {}
+        for row, score in self.rank(query, max_results * CANDIDATES_PER_RESULT):
+            if row["doc_id"] not in best:
+                best[row["doc_id"]] = self.to_result(row, score)
+        return list(best.values())[:max_results]
+
+    async def search(self, query: str, max_results: int) -> list[Result]:
+        return await anyio.to_thread.run_sync(self.search_blocking, query, max_results)

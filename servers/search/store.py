@@ -1,0 +1,185 @@
+"""The local corpus on disk: a LanceDB table of chunks (BM25 full-text index + vectors) and a table of sources.
+
+    <index_dir>/<corpus>.lance          id, doc_id, chunk, title, text, content, url, source, hash, vector
+    <index_dir>/<corpus>__sources.lance  source, mtime_ns, size, sha256  (what incremental indexing compares)
+    <index_dir>/<corpus>.json            the embedding model the vectors came from
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from memento_servers.search.errors import IndexingError
+
+log = logging.getLogger(__name__)
+
+ROW_COLUMNS = ["id", "doc_id", "chunk", "title", "text", "url", "source"]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What was indexed from one file: enough to tell whether it changed."""
+
+    source: str
+    mtime_ns: int
+    size: int
+    sha256: str
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _schema(dim: int):
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("doc_id", pa.string()),
+            ("chunk", pa.int32()),
+            ("title", pa.string()),
+            ("text", pa.string()),
+            ("content", pa.string()),
+            ("url", pa.string()),
+            ("source", pa.string()),
+            ("hash", pa.string()),
+            ("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def _sources_schema():
+    import pyarrow as pa
+
+    return pa.schema([("source", pa.string()), ("mtime_ns", pa.int64()), ("size", pa.int64()), ("sha256", pa.string())])
+
+
+class ChunkStore:
+    """Opens (lazily) and edits one corpus; all calls are blocking (run them in a thread)."""
+
+    def __init__(self, index_dir: Path, corpus: str):
+        self.index_dir = Path(index_dir)
+        self.corpus = corpus
+        self._db = None
+        self._chunks = None
+
+    # --- opening -------------------------------------------------------------------------
+    def _connect(self):
+        if self._db is None:
+            import lancedb
+
+            self.index_dir.mkdir(parents=True, exist_ok=True)
+            self._db = lancedb.connect(str(self.index_dir))
+        return self._db
+
+    def _table_names(self) -> set[str]:
+        return set(self._connect().list_tables().tables)
+
+    def exists(self) -> bool:
+        return self.index_dir.exists() and self.corpus in self._table_names()
+
+    def chunks(self):
+        """The chunk table, or None when the corpus was never indexed."""
+        if self._chunks is None and self.exists():
+            self._chunks = self._connect().open_table(self.corpus)
+        return self._chunks
+
+    def meta_path(self) -> Path:
+        return self.index_dir / f"{self.corpus}.json"
+
+    def model(self) -> str | None:
+        path = self.meta_path()
+        return json.loads(path.read_text())["embedding_model"] if path.exists() else None
+
+    def ensure(self, model: str, dim: int) -> None:
+        """Create the tables for `model`'s vectors, or check an existing corpus used the same model."""
+        existing = self.model()
+        if existing is not None and existing != model:
+            raise IndexingError(
+                f"corpus '{self.corpus}' was indexed with {existing}, not {model}: "
+                "use another --corpus or --index, or delete the index folder to rebuild"
+            )
+        db = self._connect()
+        names = self._table_names()
+        if self.corpus not in names:
+            self._chunks = db.create_table(self.corpus, schema=_schema(dim))
+        if f"{self.corpus}__sources" not in names:
+            db.create_table(f"{self.corpus}__sources", schema=_sources_schema())
+        self.meta_path().write_text(json.dumps({"embedding_model": model, "dim": dim}))
+
+    def _sources(self):
+        return self._connect().open_table(f"{self.corpus}__sources")
+
+    # --- reading -------------------------------------------------------------------------
+    def count(self) -> int:
+        table = self.chunks()
+        return table.count_rows() if table is not None else 0
+
+    def source_states(self) -> dict[str, SourceState]:
+        if not self.exists():
+            return {}
+        rows = self._sources().to_arrow().to_pylist()
+        return {row["source"]: SourceState(**row) for row in rows}
+
+    def vectors_by_hash(self, source: str) -> dict[str, Any]:
+        """Vectors already stored for `source`, keyed by chunk content hash (to skip re-embedding)."""
+        table = self.chunks()
+        if table is None:
+            return {}
+        rows = table.search().where(f"source = {_quote(source)}").select(["hash", "vector"]).to_list()
+        return {row["hash"]: row["vector"] for row in rows}
+
+    # --- writing -------------------------------------------------------------------------
+    def replace_source(self, state: SourceState, rows: list[dict[str, Any]]) -> None:
+        """Swap every chunk of `state.source` for `rows` and record its new state."""
+        self.delete_source(state.source)
+        if rows:
+            self.chunks().add(rows)
+        self._sources().add([state.__dict__])
+
+    def touch_source(self, state: SourceState) -> None:
+        """Record a new mtime for a file whose content did not change."""
+        self._sources().delete(f"source = {_quote(state.source)}")
+        self._sources().add([state.__dict__])
+
+    def delete_source(self, source: str) -> None:
+        self.chunks().delete(f"source = {_quote(source)}")
+        self._sources().delete(f"source = {_quote(source)}")
+
+    def rebuild_text_index(self) -> None:
+        """(Re)build the BM25 index over title + text (English stemming, stop words, ASCII folding)."""
+        from lancedb.index import FTS
+
+        table = self.chunks()
+        if table is not None and table.count_rows():
+            table.create_index(
+                "content",
+                config=FTS(language="English", stem=True, remove_stop_words=True, ascii_folding=True, lower_case=True),
+                replace=True,
+            )
+            table.optimize()
+
+    # --- querying ------------------------------------------------------------------------
+    def text_search(self, query: str, limit: int) -> list[dict[str, Any]]:
+        table = self.chunks()
+        return (
+            table.search(query, query_type="fts", fts_columns="content")
+            .select([*ROW_COLUMNS, "_score"])
+            .limit(limit)
+            .to_list()
+        )
+
+    def vector_search(self, vector, limit: int) -> list[dict[str, Any]]:
+        table = self.chunks()
+        return (
+            table.search(vector, query_type="vector", vector_column_name="vector")
+            .distance_type("dot")
+            .select([*ROW_COLUMNS, "_distance"])
+            .limit(limit)
+            .to_list()
+        )
