@@ -83,7 +83,7 @@ def index_corpus(entry: ServerEntry, folder: Path) -> None:
     if entry.is_http:
         raise ConfigError("--corpus needs the search server as a local (stdio) command in mcp.json")
     command = [resolve_command(entry.command or ""), *entry.args, "index", str(folder)]
-    done = subprocess.run(command, stdout=sys.stderr, env=server_environment(entry), cwd=entry.cwd)
+    done = subprocess.run(command, stdout=2, env=server_environment(entry), cwd=entry.cwd)  # progress to stderr
     if done.returncode != 0:
         raise ConfigError(f"indexing {folder} failed: {' '.join(command)} exited with {done.returncode}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import anyio
 import pytest
@@ -82,3 +83,28 @@ async def test_a_case_written_by_one_task_is_shown_to_the_planner_of_the_next(fa
     assert "Successful cases" in prompt and f"[case {first.case_id}]" in prompt
     assert "Look up the capital of France" in prompt and "Answer: Paris" in prompt
     assert second.case_id is None  # no gold and no judge: no reward, so nothing is written
+
+
+def test_ask_with_a_corpus_indexes_it_and_answers_a_two_hop_question_by_searching_it(fake_openai, tmp_path, monkeypatch, capsys):
+    from memento_client.cli import run
+
+    corpus = Path(__file__).resolve().parents[1] / "data" / "client" / "corpus"
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"search": {"command": "memento-search", "args": []}}}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MEMENTO_SEARCH_BACKENDS", "local")  # never the internet in tests
+    question = "In which town was the director of The Glass Orchard born?"
+    fake_openai.enqueue(
+        text_reply(plan_json("Find who directed The Glass Orchard", "Find where that director was born")),
+        tool_call_reply(("search__search", {"query": "The Glass Orchard film director", "max_results": 3})),
+        text_reply("Directed by Maren Holloway."),
+        tool_call_reply(("search__search", {"query": "Maren Holloway born", "max_results": 3})),
+        text_reply("Maren Holloway was born in Port Ellery."),
+        text_reply(answer_json("Port Ellery")),
+    )
+    flags = ["--json", "--corpus", str(corpus), "--base-url", fake_openai.url, "--model", "fake-model", "--memory", "off"]
+    assert run(["ask", question, *flags]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["answer"] == "Port Ellery"
+    assert f"The user's documents in {corpus}" in fake_openai.chat_requests[0].text()
+    hits = [m["content"] for r in fake_openai.chat_requests for m in r.messages if m["role"] == "tool"]
+    assert "directed by Maren Holloway" in hits[0] and "born 1941 in Port Ellery" in hits[-1]

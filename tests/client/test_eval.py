@@ -51,15 +51,21 @@ def _eval_args(ws: Path, out: Path, *extra: str) -> list[str]:
 
 def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fake_openai, capsys):
     out = workspace / "run"
-    assert run(_eval_args(workspace, out, "--iterations", "2", "--concurrency", "4", "--memory", "off")) == 0
+    flags = ["--iterations", "2", "--concurrency", "4", "--memory", "off", "--judge-model", "fake-judge"]
+    assert run(_eval_args(workspace, out, *flags)) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     first, second = summary["iterations"]
     # EM: Paris. = Paris, planet jupiter = alias; F1: "barack obama jr" vs "barack obama" = 0.8; Asimov = 0
-    assert first["overall"] == {"n": 4, "em": 0.5, "f1": 0.7, "failed": 0}
-    assert first["by_source"]["nq"] == {"n": 2, "em": 1.0, "f1": 1.0, "failed": 0}
-    assert first["by_source"]["hotpotqa"] == {"n": 2, "em": 0.0, "f1": 0.4, "failed": 0}
+    # PM: the scripted judge accepts only "planet jupiter" (a verbatim alias)
+    assert first["overall"] == {"n": 4, "em": 0.5, "f1": 0.7, "pm": 0.25, "failed": 0}
+    assert first["by_source"]["nq"] == {"n": 2, "em": 1.0, "f1": 1.0, "pm": 0.5, "failed": 0}
+    assert first["by_source"]["hotpotqa"] == {"n": 2, "em": 0.0, "f1": 0.4, "pm": 0.0, "failed": 0}
+    judged = [r for r in fake_openai.chat_requests if r.body["model"] == "fake-judge"]
+    assert len(judged) == 8 and "Gold answers: Jupiter | planet Jupiter" in "".join(r.text() for r in judged)
     assert second["overall"] == first["overall"]
-    assert (out / "report.md").read_text().count("| 1 | 4 | 0.500 | 0.700 |") == 1
+    assert (out / "report.md").read_text().count("| 1 | 4 | 0.500 | 0.700 | 0.250 | 0 |") == 1
+    rewards = {r["id"]: r["reward"] for r in _rows(out / "iter-1" / "results.jsonl")}
+    assert rewards == {"q1": 0.0, "q2": 1.0, "q3": 0.0, "q4": 0.0}  # the judge's verdict is the reward
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
     config = json.loads((out / "config.json").read_text())
     assert config["memory"] == "off" and config["models"]["planner"] == "fake-model" and "api_key" not in config["client"]
@@ -75,7 +81,7 @@ def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fa
 
     # re-running the finished run pays for nothing
     before = len(fake_openai.chat_requests)
-    assert run(_eval_args(workspace, out, "--iterations", "2", "--memory", "off")) == 0
+    assert run(_eval_args(workspace, out, *flags)) == 0
     assert len(fake_openai.chat_requests) == before
 
 
