@@ -1,0 +1,68 @@
+"""The case bank's settings: storage location, embedding model, limits and index tuning.
+
+`MemorySettings` (the server) inherits these fields, so every one is also a flag
+(`--db`, `--model`, ...), an environment variable (`MEMENTO_MEMORY_DB`, ...) and a TOML key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from memento_servers.runtime import paths
+from memento_servers.runtime.embeddings import DEFAULT_MODEL
+
+
+class BankConfig(BaseModel):
+    """How a `CaseBank` stores, embeds, limits and searches cases."""
+
+    db: str | None = Field(
+        None,
+        description="LanceDB URI or directory of the case bank (default: <data dir>/memory). "
+        "Object-store URIs (s3://, gs://, az://) let several machines share one bank.",
+        json_schema_extra={"cli": "--db"},
+    )
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Embedding model: a sentence-transformers name or path, or 'feature-hash' "
+        "(a fast deterministic word-hashing embedder without torch, for tests and tiny setups).",
+    )
+    device: str = Field("cpu", description="Torch device for the embedder and the learned scorer.")
+    reward_threshold: float = Field(
+        0.5, ge=0, le=1, description="Cases with reward >= this are positive examples, the rest negative."
+    )
+    max_k: int = Field(50, ge=1, le=1000, description="Largest k a retrieval may ask for.")
+    max_task_chars: int = Field(4000, ge=10, description="Longest task text accepted.")
+    max_plan_chars: int = Field(20000, ge=10, description="Longest plan (as JSON text) accepted.")
+    max_text_chars: int = Field(20000, ge=10, description="Longest answer or trajectory summary accepted.")
+    max_tags: int = Field(16, ge=0, description="Most tags per case.")
+    max_batch: int = Field(1000, ge=1, description="Most cases per write call.")
+    ann_threshold: int = Field(
+        20000, ge=0, description="Cases past which an IVF index replaces exact search (rebuilt as the bank grows)."
+    )
+    ann_nprobe: int = Field(48, ge=1, description="IVF lists probed per query (higher: better recall, slower).")
+    refresh_interval_s: float = Field(
+        0.25, gt=0, le=60, description="How often other processes' writes are looked for."
+    )
+    optimize_every: int = Field(64, ge=1, description="Compact the table's small fragments after this many writes.")
+    query_cache_size: int = Field(2048, ge=0, description="Task embeddings kept in an LRU cache (0: none).")
+    blas_threads: int = Field(
+        1, ge=1, le=64, description="Threads for numpy's BLAS (1 keeps it from contending with torch's pool)."
+    )
+    train_online: bool = Field(True, description="Train the learned scorer in the background as rewards arrive.")
+
+    def database(self) -> str:
+        """The LanceDB URI to open."""
+        return self.db or str(paths.data_dir() / "memory")
+
+    def local_dir(self) -> Path | None:
+        """The bank's directory when it is on the local file system, else None."""
+        uri = self.database()
+        if "://" in uri and not uri.startswith("file://"):
+            return None
+        return Path(uri.removeprefix("file://")).expanduser()
+
+    def bank_options(self) -> BankConfig:
+        """Just the bank's fields (when called on a subclass such as the server's settings)."""
+        return BankConfig.model_validate(self.model_dump(include=set(BankConfig.model_fields)))

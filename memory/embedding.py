@@ -1,0 +1,89 @@
+"""Text embedders the bank can use, and an LRU cache for repeated query texts.
+
+The default is the shared sentence-transformers `Embedder` (MiniLM, offline, lazy).
+`feature-hash` is a real but simple embedder: hashed word unigrams and bigrams, signed,
+L2-normalised. It needs no torch and starts instantly; similarity is lexical only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+import numpy as np
+
+from memento_servers.runtime.embeddings import Embedder
+
+FEATURE_HASH = "feature-hash"
+FEATURE_HASH_DIM = 384
+_WORD = re.compile(r"\w+")
+
+
+class TextEmbedder(Protocol):
+    model_name: str
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class FeatureHashEmbedder:
+    """Deterministic bag-of-words embeddings (unigrams + bigrams hashed into `dim` signed buckets)."""
+
+    model_name = FEATURE_HASH
+
+    def __init__(self, dim: int = FEATURE_HASH_DIM):
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def _row(self, text: str) -> np.ndarray:
+        words = _WORD.findall(text.lower())
+        row = np.zeros(self._dim, dtype=np.float32)
+        for feature in [*words, *(a + " " + b for a, b in zip(words, words[1:]))]:
+            digest = int.from_bytes(hashlib.blake2b(feature.encode(), digest_size=8).digest(), "little")
+            row[digest % self._dim] += 1.0 if digest >> 63 else -1.0
+        norm = float(np.linalg.norm(row))
+        return row / norm if norm else row
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        return np.stack([self._row(text) for text in texts])
+
+
+def make_embedder(model: str, device: str = "cpu") -> TextEmbedder:
+    """The embedder named by `model` (loaded lazily)."""
+    if model == FEATURE_HASH:
+        return FeatureHashEmbedder()
+    return Embedder(model, device=device)
+
+
+class QueryCache:
+    """Embeds single query texts through an LRU cache, so a repeated task costs no model call."""
+
+    def __init__(self, embedder: TextEmbedder, size: int):
+        self.embedder = embedder
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_one(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+                return vector
+        vector = self.embedder.embed([text])[0]
+        if self.size:
+            with self._lock:
+                self._cache[text] = vector
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return vector

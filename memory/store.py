@@ -1,0 +1,215 @@
+"""The durable side of the bank: LanceDB tables of cases and of learning transitions.
+
+The embedding model's name and dimension are stored in the cases table's schema metadata;
+opening the table with another model raises `ModelMismatchError`. Every write returns only
+after LanceDB committed it, and commit conflicts with other writer processes are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from memento_memory.errors import ModelMismatchError
+
+log = logging.getLogger(__name__)
+CASES = "cases"
+TRANSITIONS = "transitions"
+MODEL_KEY = b"memento.embedding_model"
+DIM_KEY = b"memento.embedding_dim"
+T = TypeVar("T")
+
+
+def case_schema(model: str, dim: int) -> pa.Schema:
+    timestamp = pa.timestamp("us", tz="UTC")
+    return pa.schema(
+        [
+            pa.field("id", pa.string(), nullable=False),
+            pa.field("task", pa.string()),
+            pa.field("plan", pa.string()),  # JSON text
+            pa.field("answer", pa.string()),
+            pa.field("summary", pa.string()),
+            pa.field("reward", pa.float32()),
+            pa.field("outcome", pa.string()),
+            pa.field("source", pa.string()),
+            pa.field("run_id", pa.string()),
+            pa.field("trust", pa.string()),
+            pa.field("tags", pa.list_(pa.string())),
+            pa.field("created_at", timestamp),
+            pa.field("updated_at", timestamp),
+            pa.field("rev", pa.string()),  # changes on every write of the row: how other processes see updates
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ],
+        metadata={MODEL_KEY: model.encode(), DIM_KEY: str(dim).encode()},
+    )
+
+
+def transition_schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("task", pa.string()),
+            pa.field("case_id", pa.string()),
+            pa.field("reward", pa.float32()),
+            pa.field("run_id", pa.string()),
+            pa.field("created_at", pa.timestamp("us", tz="UTC")),
+            pa.field("task_vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def vector_column(vectors: np.ndarray) -> pa.FixedSizeListArray:
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    return pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
+
+
+def vectors_of(table: pa.Table, column: str = "vector") -> np.ndarray:
+    array = table.column(column).combine_chunks()
+    dim = array.type.list_size
+    return array.values.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
+
+
+def quoted(ids: Sequence[str]) -> str:
+    """A SQL IN list; ids are validated against `ID_PATTERN`, so they hold no quotes."""
+    return ", ".join(f"'{i}'" for i in ids)
+
+
+def _retrying(action: Callable[[], T], what: str, attempts: int = 12) -> T:
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as exc:  # lance reports commit conflicts as plain runtime errors
+            text = str(exc).lower()
+            if attempt == attempts - 1 or not any(w in text for w in ("conflict", "retry", "already exists")):
+                raise
+            log.debug("%s: retrying after %s", what, exc)
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+class CaseStore:
+    """The two LanceDB tables of one bank, created on first write."""
+
+    def __init__(self, uri: str, model: str, check_model: bool = True):
+        import lancedb
+
+        self.uri = uri
+        self.model = model
+        self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        self.cases = None
+        self.transitions = None
+        self.dim: int | None = None
+        self.check_model = check_model
+        self._open_existing()
+
+    def _open_existing(self) -> None:
+        if self.cases is not None:
+            return
+        try:
+            table = self.db.open_table(CASES)
+        except (FileNotFoundError, ValueError):
+            return
+        metadata = table.schema.metadata or {}
+        stored = metadata.get(MODEL_KEY, b"").decode()
+        if stored != self.model and self.check_model:
+            raise ModelMismatchError(
+                f"the case bank at {self.uri} was embedded with '{stored}', not '{self.model}': "
+                f"use --model {stored!r}, or run `memento-memory reindex --model {self.model!r}` to re-embed it"
+            )
+        self.dim = int(metadata[DIM_KEY])
+        self.cases = table
+        try:
+            self.transitions = self.db.open_table(TRANSITIONS)
+        except (FileNotFoundError, ValueError):
+            self.transitions = None
+
+    def exists(self) -> bool:
+        self._open_existing()
+        return self.cases is not None
+
+    def ensure(self, dim: int) -> None:
+        """Create the tables (if no process did yet) for vectors of `dim`."""
+        self._open_existing()
+        if self.cases is None:
+            _retrying(
+                lambda: self.db.create_table(CASES, schema=case_schema(self.model, dim), exist_ok=True), "create"
+            )
+            self.cases = None
+            self._open_existing()
+        if self.dim != dim:
+            raise ModelMismatchError(f"the case bank stores {self.dim}-d vectors but '{self.model}' makes {dim}-d ones")
+        if self.transitions is None:
+            self.transitions = _retrying(
+                lambda: self.db.create_table(TRANSITIONS, schema=transition_schema(dim), exist_ok=True), "create"
+            )
+
+    def version(self) -> int:
+        """The latest committed version of the cases table (0 if it does not exist)."""
+        if not self.exists():
+            return 0
+        return self.cases.version
+
+    # cases
+    def read_all(self) -> pa.Table:
+        return self.cases.to_arrow() if self.exists() else pa.table({})
+
+    def read_keys(self) -> pa.Table:
+        """id and rev of every case: enough to tell what changed."""
+        return self.cases.search().select(["id", "rev"]).limit(None).to_arrow()
+
+    def read_ids(self, ids: Sequence[str]) -> pa.Table:
+        parts = [
+            self.cases.search().where(f"id IN ({quoted(ids[i : i + 500])})").limit(None).to_arrow()
+            for i in range(0, len(ids), 500)
+        ]
+        return pa.concat_tables(parts) if parts else self.cases.schema.empty_table()
+
+    def append(self, rows: pa.Table) -> None:
+        _retrying(lambda: self.cases.add(rows), "add")
+
+    def insert_absent(self, rows: pa.Table) -> None:
+        """Insert rows whose id is not stored yet (idempotent retries)."""
+        _retrying(lambda: self.cases.merge_insert("id").when_not_matched_insert_all().execute(rows), "insert")
+
+    def replace(self, rows: pa.Table) -> None:
+        """Overwrite stored rows with these (same ids)."""
+        _retrying(lambda: self.cases.merge_insert("id").when_matched_update_all().execute(rows), "update")
+
+    def delete(self, ids: Sequence[str]) -> None:
+        _retrying(lambda: self.cases.delete(f"id IN ({quoted(ids)})"), "delete")
+
+    def overwrite(self, rows: pa.Table, dim: int) -> None:
+        """Replace the whole bank (reindex): new schema, new model metadata."""
+        self.cases = self.db.create_table(CASES, rows, schema=case_schema(self.model, dim), mode="overwrite")
+        self.dim = dim
+        self.transitions = self.db.create_table(TRANSITIONS, schema=transition_schema(dim), mode="overwrite")
+
+    def optimize(self) -> None:
+        try:
+            self.cases.optimize(cleanup_older_than=timedelta(minutes=10))
+        except Exception as exc:  # another process may be compacting too; the next round will do
+            log.info("optimize skipped: %s", exc)
+
+    # transitions
+    def add_transitions(self, rows: pa.Table) -> None:
+        _retrying(lambda: self.transitions.add(rows), "add transitions")
+
+    def count_transitions(self) -> int:
+        return self.transitions.count_rows() if self.transitions is not None else 0
+
+    def read_transitions(self) -> pa.Table:
+        if self.transitions is None:
+            return transition_schema(self.dim or 1).empty_table()
+        return self.transitions.to_arrow()
+
+
+def rows_table(rows: list[dict[str, Any]], vectors: np.ndarray, schema: pa.Schema) -> pa.Table:
+    """Arrow rows (without vectors) plus their vectors, in the cases schema."""
+    columns = {name: [row[name] for row in rows] for name in schema.names if name != "vector"}
+    columns["vector"] = vector_column(vectors)
+    return pa.table(columns, schema=schema)
