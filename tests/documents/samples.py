@@ -44,6 +44,18 @@ def report_pdf(pages: int = 300) -> bytes:
     return data
 
 
+def scanned_pdf() -> bytes:
+    """Two pages that are only an image, as a scanner makes them."""
+    import pymupdf
+
+    document = pymupdf.open()
+    for _ in range(2):
+        document.new_page().insert_image(pymupdf.Rect(72, 72, 272, 222), stream=png())
+    data = document.tobytes()
+    document.close()
+    return data
+
+
 def encrypted_pdf() -> bytes:
     import pymupdf
 

@@ -59,6 +59,11 @@ def test_pdf_converts_only_requested_pages_with_structure():
     assert second == full.markdown[full.pages[1].start : full.pages[1].end]
 
 
+def test_pages_without_a_text_layer_are_named_in_a_warning():
+    document = convert_bytes(samples.scanned_pdf())
+    assert document.page_count == 2 and any("no text layer" in w and "1, 2" in w for w in document.warnings)
+
+
 def test_damaged_and_protected_files_raise_clear_errors():
     with pytest.raises(Exception, match="password-protected"):
         convert_bytes(samples.encrypted_pdf())
