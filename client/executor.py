@@ -65,7 +65,7 @@ class Executor:
             reply = await self.llm.complete("executor", messages, usage=usage, tools=tools or None)
             messages.append(reply.as_message())
             if not reply.tool_calls:
-                return SubtaskResult(subtask, (reply.content or "").strip(), step, "answered")
+                return SubtaskResult(subtask, clip((reply.content or "").strip(), self.config.tool_output_chars), step, "answered")
             outcomes = await self._call_all(reply.tool_calls, subtask, trajectory)
             messages += [
                 {"role": "tool", "tool_call_id": call.id, "content": outcome} for call, outcome in zip(reply.tool_calls, outcomes)
@@ -83,7 +83,7 @@ class Executor:
         budget.check()
         messages = trim_messages([*messages, {"role": "user", "content": FORCE_RESULT.format(why=why)}], self.config.context_chars)
         reply = await self.llm.complete("executor", messages, usage=usage)
-        text = (reply.content or "").strip() if not reply.tool_calls else ""
+        text = clip((reply.content or "").strip(), self.config.tool_output_chars) if not reply.tool_calls else ""
         return SubtaskResult(subtask, text or f"(no result: {why})", steps + 1, stop)
 
     async def _call_all(self, calls: list[ToolCall], subtask: Subtask, trajectory: Trajectory) -> list[str]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from memento_client.cases import Case
 from memento_client.config import ClientConfig
+from memento_client.context import trim_messages
 from memento_client.errors import PlanError
 from memento_client.host import ToolInfo
 from memento_client.llm import LLM, Usage
@@ -133,6 +134,7 @@ class Planner:
         """Ask for the next turn (appending it to `messages`); one repair attempt, then `PlanError`."""
         schema = PLAN_SCHEMA if self.config.structured_output else None
         for attempt in (1, 2):
+            messages[:] = trim_messages(messages, self.config.context_chars)
             reply = await self.llm.complete("planner", messages, usage=usage, json_schema=schema)
             messages.append({"role": "assistant", "content": reply.content or ""})
             try:
