@@ -20,6 +20,7 @@ from memento_servers.documents.model import Document, PageBuilder
 FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 BULLET = re.compile(r"^\s*[•●○◦▪▫■□‣⁃∙·\uf0b7\uf0a7]\s*")
 NUMBERED = re.compile(r"^\s*(\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,4}\))\s")
+MARKER = re.compile(r"^(?:(\d{1,3}|[a-z])[.)]?|[•●○◦▪▫■□‣⁃∙·\uf0b7\uf0a7–-])$")
 HEADING_RATIOS = ((1.8, "#"), (1.4, "##"), (1.15, "###"))
 JUNK_TITLES = {"", "untitled", "(anonymous)", "anonymous", "microsoft word", "document", "none"}
 MONO_HINTS = ("mono", "courier", "consolas", "menlo")
@@ -46,10 +47,23 @@ def _is_mono(span: dict) -> bool:
     return bool(span["flags"] & 8) or any(hint in span["font"].lower() for hint in MONO_HINTS)
 
 
+def _marker(spans: list[dict]) -> str | None:
+    """A list marker set apart in its own span ("1", "a)", "•" followed by a gap), as markdown."""
+    if len(spans) < 2 or spans[1]["bbox"][0] - spans[0]["bbox"][2] < spans[0]["size"] * 0.3:
+        return None
+    found = MARKER.match(spans[0]["text"].strip())
+    if found is None:
+        return None
+    return f"{found.group(1)}." if found.group(1) else "-"
+
+
 def _line(raw: dict) -> Line | None:
     spans = [s for s in raw["spans"] if s["text"].strip()]
     if not spans:
         return None
+    item = _marker(spans)
+    if item is not None:
+        spans = spans[1:]
     pieces: list[str] = []
     previous_end = None
     bold_run: list[str] = []
@@ -76,7 +90,7 @@ def _line(raw: dict) -> Line | None:
     text = "".join(pieces).strip()
     size = max(s["size"] for s in spans)
     return Line(text=text, bbox=tuple(raw["bbox"]), size=size, bold=all_bold, mono=all(_is_mono(s) for s in spans),
-                spans=[(s["bbox"][0], s["bbox"][2], s["text"].strip()) for s in spans])
+                spans=[(s["bbox"][0], s["bbox"][2], s["text"].strip()) for s in spans], item=item)
 
 
 def _body_size(blocks: list[list[Line]]) -> float:
@@ -118,7 +132,9 @@ def _paragraphs(block: list[Line]) -> str:
     items: list[list[str]] = [[]]
     for line in block:
         bullet = BULLET.match(line.text)
-        if bullet:
+        if line.item:
+            items.append([f"{line.item} {line.text}"])
+        elif bullet:
             items.append(["- " + line.text[bullet.end() :]])
         elif NUMBERED.match(line.text) and items[-1]:
             items.append([line.text])

@@ -1,8 +1,8 @@
 """Tables in a PDF text layer, found from column-aligned rows of short cells (no drawing analysis).
 
 Rows are lines at the same height across blocks; a cell is a run of spans with no wide gap.
-Three or more consecutive rows of two or more short cells whose left edges share columns
-become one markdown table, placed where its first line was.
+Three or more consecutive rows of two or more short cells (or two rows of three or more)
+whose left edges share columns become one markdown table, placed where its first line was.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class Line:
     bold: bool = False
     mono: bool = False
     spans: list[tuple[float, float, str]] = field(default_factory=list)
+    item: str | None = None  # list marker ("1.", "-") that was set apart from the text
 
 
 @dataclass
@@ -110,7 +111,7 @@ def _runs(rows: list[Row]) -> list[list[Row]]:
         if _is_candidate(row):
             current.append(row)
             continue
-        if len(current) >= MIN_ROWS:
+        if len(current) >= MIN_ROWS or (len(current) == 2 and min(len(r.cells) for r in current) >= 3):
             runs.append(current)
         current = []
     return runs
