@@ -16,7 +16,7 @@ from memento_servers.search.store import ChunkStore
 
 log = logging.getLogger(__name__)
 
-CANDIDATES_PER_RESULT = 3  # chunks fetched per wanted result, so one long document cannot crowd out others
+MAX_WIDENING = 8  # how far past max_results to look when chunks of one document crowd the ranking
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,15 @@ class LocalBackend:
 
     def search_blocking(self, query: str, max_results: int) -> list[Result]:
         """The best chunk of each of the top `max_results` documents."""
-        best: dict[str, Result] = {}
-        for row, score in self.rank(query, max_results * CANDIDATES_PER_RESULT):
-            if row["doc_id"] not in best:
-                best[row["doc_id"]] = self.to_result(row, score)
-        return list(best.values())[:max_results]
+        limit = max_results
+        while True:
+            ranked = self.rank(query, limit)
+            best: dict[str, Result] = {}
+            for row, score in ranked:
+                best.setdefault(row["doc_id"], self.to_result(row, score))
+            if len(best) >= max_results or len(ranked) < limit or limit >= max_results * MAX_WIDENING:
+                return list(best.values())[:max_results]
+            limit *= 2  # chunks of one document crowded the list: look further down
 
     async def search(self, query: str, max_results: int) -> list[Result]:
         return await anyio.to_thread.run_sync(self.search_blocking, query, max_results)
