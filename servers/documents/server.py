@@ -40,6 +40,7 @@ class ReadResult(BaseModel):
     pages: list[int] = Field(description="Pages this slice covers.")
     metadata: dict[str, Any] = Field(description="Document metadata (author, dates, sheets, ...).")
     warnings: list[str] = Field(description="Problems met, e.g. pages without a text layer, limits reached.")
+    note: str | None = Field(description="How to read the rest, when this slice is not the end.")
 
 
 class InfoResult(BaseModel):
@@ -125,6 +126,12 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             source=source, format=document.format, title=document.title, markdown=part.text, start_index=part.start,
             next_start_index=part.next_start, total_chars=part.total, page_count=document.page_count,
             pages=part.pages, metadata=document.metadata, warnings=document.warnings,
+            note=(
+                f"characters {part.start}-{part.end} of {part.total}; call again with start_index={part.next_start}"
+                + (f" and pages={pages!r}" if pages else "")
+                if part.next_start is not None
+                else None
+            ),
         )
 
     @server.tool(title="Document info", annotations=annotations(read_only=True, open_world=True))

@@ -38,6 +38,8 @@ def root(tmp_path: Path) -> Path:
     (folder / "data.yaml").write_text("name: memento\nitems: [1, 2]\n")
     (folder / "rows.jsonl").write_text('{"a": 1}\n{"a": 2}\n')
     (folder / "notes.md").write_text("# Notes\n\nplain markdown\n")
+    (folder / "notes.txt").write_text("plain text notes\n")
+    (folder / "plain.xml").write_text("<catalog><book id='7'><title>Tide tables</title></book></catalog>")
     (folder / "table.tsv").write_text("k\tv\nalpha\t1\n")
     (folder / "noise.bin").write_bytes(bytes(range(256)) * 4)
     secret = tmp_path / "secret.txt"
@@ -67,16 +69,20 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
                 assert data["next_start_index"] is None or data["total_chars"] > 500_000
                 assert samples.check_vector(data["markdown"], vector) == [], vector["filename"]
 
-            for name, fmt in (("data.yaml", "yaml"), ("rows.jsonl", "jsonl"), ("notes.md", "markdown"), ("table.tsv", "tsv"), ("picture.png", "image")):
+            for name, fmt in (("data.yaml", "yaml"), ("rows.jsonl", "jsonl"), ("notes.md", "markdown"), ("table.tsv", "tsv"), ("picture.png", "image"),
+                          ("notes.txt", "text"), ("plain.xml", "xml")):
                 data = payload(await client.call_tool("read_document", {"source": name}))
                 assert data["format"] == fmt, name
             assert "40 x 30" in payload(await client.call_tool("read_document", {"source": "picture.png"}))["markdown"]
             assert "| alpha | 1 |" in payload(await client.call_tool("read_document", {"source": "table.tsv"}))["markdown"]
+            assert "<title>Tide tables</title>" in payload(await client.call_tool("read_document", {"source": "plain.xml"}))["markdown"]
 
             # pagination: slices of a 60-page PDF concatenate to the whole document; pages select pages
             whole = payload(await client.call_tool("read_document", {"source": "report.pdf", "max_chars": 500_000}))
             assert whole["page_count"] == 60 and whole["next_start_index"] is None
             assert await read_all(client, "report.pdf", max_chars=3000) == whole["markdown"]
+            first = payload(await client.call_tool("read_document", {"source": "report.pdf", "max_chars": 3000}))
+            assert f"start_index={first['next_start_index']}" in first["note"]
             page = payload(await client.call_tool("read_document", {"source": "report.pdf", "pages": "42"}))
             assert page["pages"] == [42] and page["markdown"].startswith("# Chapter 42")
             assert "| Item | Count | Price |" in page["markdown"] and "- bullet 0 on page 42" in page["markdown"]
