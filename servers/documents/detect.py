@@ -6,7 +6,7 @@ import io
 import zipfile
 from pathlib import PurePosixPath
 
-from memento_servers.documents.errors import UnsupportedFormat
+from memento_servers.documents.errors import EncryptedDocument, UnsupportedFormat
 
 IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "png",
@@ -66,6 +66,8 @@ def _ole_flavour(data: bytes, extension: str) -> str:
     except OSError:
         return "xls"
     streams = {"/".join(entry) for entry in ole.listdir()}
+    if "EncryptedPackage" in streams:
+        raise EncryptedDocument("the Office file is password-protected (encrypted package); decrypt it first")
     if {"Workbook", "Book"} & streams:
         return "xls"
     if any(name.startswith("__substg1.0_") for name in streams):

@@ -117,6 +117,12 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
             assert "not a supported document type" in error_text(await client.call_tool("read_document", {"source": "noise.bin"}))
             assert payload(await client.call_tool("read_document", {"source": "test.json"}))["format"] == "json"
 
+            # the cache is keyed by content: a changed file is read afresh
+            (root / "draft.txt").write_text("first draft")
+            assert payload(await client.call_tool("read_document", {"source": "draft.txt"}))["markdown"] == "first draft"
+            (root / "draft.txt").write_text("second, longer draft")
+            assert payload(await client.call_tool("read_document", {"source": "draft.txt"}))["markdown"] == "second, longer draft"
+
             # URLs go through the shared SSRF-safe fetcher
             with LocalSite() as site:
                 url = site.add("/paper.pdf", (root / "test.pdf").read_bytes(), "application/pdf")
