@@ -86,6 +86,9 @@ class CaseBank:
         self.learning = PolicyLearning(config, self.store, self.embedder)
         self._writes = 0
         self._lock = threading.Lock()
+        # held while committing and mirroring a change, and while syncing, so that a sync's
+        # snapshot never undoes a change this process just mirrored
+        self._commit_lock = threading.RLock()
         self._stop = threading.Event()
         self.sync()
         self._refresher = threading.Thread(target=self._refresh_loop, name="memento-bank-refresh", daemon=True)
@@ -118,9 +121,10 @@ class CaseBank:
 
     def sync(self) -> bool:
         """Pick up other processes' commits now (the background thread does this every refresh interval)."""
-        if not self.store.exists():
-            return False
-        return self._ensure_mirror(self.store.dim).sync(self.store)
+        with self._commit_lock:
+            if not self.store.exists():
+                return False
+            return self._ensure_mirror(self.store.dim).sync(self.store)
 
     def build_index(self) -> str:
         """Build the IVF index now if the bank is past the threshold; returns the index description."""
@@ -177,13 +181,14 @@ class CaseBank:
         rows = [_row(item, case_id, now, self.config.reward_threshold) for item, case_id in zip(items, ids)]
         table = rows_table(rows, vectors, self.store.cases.schema)
         chosen = [i for i, item in enumerate(items) if item.id]
-        if not chosen:
-            self.store.append(table)
-            mirror.upsert(table)
-            return list(range(len(items)))
-        self.store.insert_absent(table)
-        stored = self.store.read_ids(list(ids))
-        mirror.upsert(stored)
+        with self._commit_lock:
+            if not chosen:
+                self.store.append(table)
+                mirror.upsert(table)
+                return list(range(len(items)))
+            self.store.insert_absent(table)
+            stored = self.store.read_ids(list(ids))
+            mirror.upsert(stored)
         ours = set(zip(stored.column("id").to_pylist(), stored.column("rev").to_pylist()))
         return [i for i, row in enumerate(rows) if (row["id"], row["rev"]) in ours]
 
@@ -279,8 +284,9 @@ class CaseBank:
         if stored.num_rows == 0:
             raise CaseNotFoundError(f"case '{case_id}' was deleted meanwhile")
         table = rows_table([row], np.stack([stored.column("vector")[0].values.to_numpy()]), self.store.cases.schema)
-        self.store.replace(table)
-        self._mirror.upsert(table)
+        with self._commit_lock:
+            self.store.replace(table)
+            self._mirror.upsert(table)
         self._writes += 1
         return self._mirror.cases[case_id]
 
@@ -299,9 +305,10 @@ class CaseBank:
             return []
         self.sync()
         existed = [case_id for case_id in case_ids if self._mirror and case_id in self._mirror.cases]
-        self.store.delete(list(case_ids))
-        if self._mirror:
-            self._mirror.remove(case_ids)
+        with self._commit_lock:
+            self.store.delete(list(case_ids))
+            if self._mirror:
+                self._mirror.remove(case_ids)
         self._writes += 1
         return existed
 

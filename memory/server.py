@@ -132,14 +132,14 @@ def build_server(settings: MemorySettings) -> MCPServer:
         task: Annotated[str, Field(description="The task or question that was worked on.")],
         reward: Annotated[float, Field(description="How it went, 0..1 (1: solved, 0: failed).", ge=0, le=1)],
         plan: Annotated[JsonValue, Field(description="The plan that was followed, any JSON (e.g. {'plan': [steps]}).")] = None,
-        answer: Annotated[str, Field(description="The final answer given.")] = "",
-        outcome: Annotated[str, Field(description="Outcome label (default: success or failure from reward).")] = "",
-        summary: Annotated[str, Field(description="Optional short summary of what happened.")] = "",
+        answer: Annotated[str | None, Field(description="The final answer given.")] = None,
+        outcome: Annotated[str | None, Field(description="Outcome label (default: success or failure from reward).")] = None,
+        summary: Annotated[str | None, Field(description="Optional short summary of what happened.")] = None,
         retrieved_case_ids: Annotated[
             list[str], Field(description="Ids of the cases retrieve_cases gave for this task: the learned policy learns from them.")
         ] = [],  # noqa: B006
-        source: Annotated[str, Field(description="Who writes this case (agent name, user), for provenance.")] = "",
-        run_id: Annotated[str, Field(description="The run that produced the case, for provenance.")] = "",
+        source: Annotated[str | None, Field(description="Who writes this case (agent name, user), for provenance.")] = None,
+        run_id: Annotated[str | None, Field(description="The run that produced the case, for provenance.")] = None,
         tags: Annotated[list[str], Field(description="Labels to filter on later, e.g. the dataset or domain.")] = [],  # noqa: B006
         case_id: Annotated[
             str | None,
@@ -152,9 +152,10 @@ def build_server(settings: MemorySettings) -> MCPServer:
         retrieval policy learns which past cases help. Returns the stored case (with its id), the ids
         newly created and how many learning transitions were recorded. The write is durable on return.
         """
+        text = dict(answer=answer, outcome=outcome, summary=summary, source=source, run_id=run_id)
         case = dict(
-            task=task, reward=reward, plan=plan, answer=answer, outcome=outcome, summary=summary,
-            retrieved_case_ids=retrieved_case_ids, source=source, run_id=run_id, tags=tags, id=case_id,
+            task=task, reward=reward, plan=plan, retrieved_case_ids=retrieved_case_ids, tags=tags, id=case_id,
+            **{name: value or "" for name, value in text.items()},
         )
         return await handle.run(lambda bank: bank.write([case]))
 

@@ -1,0 +1,63 @@
+"""`memento-memory` subcommands: import (Memento's format), export, stats, search, train, reindex."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+from memento_memory.server import SPEC
+from memento_servers.runtime import run
+from tests.harness import script
+from tests.memory.conftest import MEMENTO_CASES, MEMENTO_TRAINING
+
+
+def cli(capsys, db, *argv: str) -> tuple[int, str]:
+    status = run(SPEC, [*argv, "--db", str(db), "--model", "feature-hash"])
+    return status, capsys.readouterr().out
+
+
+def test_import_memento_cases_is_idempotent_and_exports_round_trip(tmp_path, capsys):
+    db = tmp_path / "bank"
+    status, out = cli(capsys, db, "import", str(MEMENTO_CASES))
+    assert status == 0 and json.loads(out) == {"read": 60, "created": 60, "skipped_existing": 0}
+    status, out = cli(capsys, db, "import", str(MEMENTO_CASES))
+    assert json.loads(out)["created"] == 0
+    exported = tmp_path / "cases.jsonl"
+    assert cli(capsys, db, "export", str(exported))[0] == 0
+    rows = [json.loads(line) for line in exported.read_text().splitlines()]
+    assert len(rows) == 60 and rows[0]["source"] == "memento:memento_memory_sample.jsonl"
+    assert isinstance(rows[0]["plan"], dict) and rows[0]["reward"] in (0.0, 1.0)
+    status, out = cli(capsys, tmp_path / "copy", "import", str(exported))
+    assert json.loads(out)["created"] == 60
+    status, out = cli(capsys, tmp_path / "copy", "stats")
+    stats = json.loads(out)
+    assert stats["cases"] == 60 and stats["positive"] == sum(row["reward"] >= 0.5 for row in rows)
+
+
+def test_search_prints_positive_and_negative_cases(tmp_path, capsys):
+    db = tmp_path / "bank"
+    cli(capsys, db, "import", str(MEMENTO_CASES))
+    status, out = cli(capsys, db, "search", "What sport does Deportivo Cali play?", "-k", "3", "--exclude-same-task")
+    found = json.loads(out)
+    tasks = [c["task"] for c in found["positive"] + found["negative"]]
+    assert status == 0 and len(tasks) == 3 and "What sport does Deportivo Cali play?" not in tasks
+
+
+def test_train_on_memento_training_data_trains_the_scorer(tmp_path, capsys):
+    db = tmp_path / "bank"
+    cli(capsys, db, "import", str(MEMENTO_CASES))
+    status, out = cli(capsys, db, "train", str(MEMENTO_TRAINING), "--epochs", "2")
+    result = json.loads(out)
+    assert status == 0 and result["read"] == 141 and result["trained_steps"] > 0
+    assert (db / "scorer.pt").exists()
+
+
+def test_the_console_script_refuses_another_model_with_a_clear_message(tmp_path, capsys):
+    db = tmp_path / "bank"
+    cli(capsys, db, "import", str(MEMENTO_CASES))
+    done = subprocess.run(
+        [script("memory"), "stats", "--db", str(db), "--model", "all-MiniLM-L6-v2"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 1
+    assert "embedded with 'feature-hash'" in done.stderr and "reindex" in done.stderr
