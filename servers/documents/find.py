@@ -54,25 +54,6 @@ def chunks(document: Document) -> list[Chunk]:
     return out
 
 
-def bm25(query: str, passages: list[Chunk]) -> list[float]:
-    terms = set(tokens(query))
-    docs = [Counter(tokens(c.text)) for c in passages]
-    if not terms or not docs:
-        return [0.0] * len(passages)
-    average = sum(sum(d.values()) for d in docs) / len(docs) or 1.0
-    frequency = {t: sum(1 for d in docs if t in d) for t in terms}
-    scores = []
-    for d in docs:
-        length = sum(d.values())
-        score = 0.0
-        for term in terms:
-            if term in d:
-                idf = math.log(1 + (len(docs) - frequency[term] + 0.5) / (frequency[term] + 0.5))
-                score += idf * d[term] * (K1 + 1) / (d[term] + K1 * (1 - B + B * length / average))
-        scores.append(score)
-    return scores
-
-
 @dataclass(frozen=True)
 class Hit:
     chunk: Chunk
@@ -80,22 +61,43 @@ class Hit:
     exact: bool
 
 
-def rank(document: Document, query: str, max_results: int, semantic_scores: list[float] | None = None,
-         passages: list[Chunk] | None = None) -> list[Hit]:
-    """Passages best matching `query`: exact (case-insensitive) phrase matches first, then by score."""
-    passages = passages if passages is not None else chunks(document)
-    lexical = bm25(query, passages)
-    needle = " ".join(query.lower().split())
-    scores = lexical
-    if semantic_scores is not None:
-        scores = _fuse(lexical, semantic_scores)
-    hits = [
-        Hit(chunk, score, needle in " ".join(chunk.text.lower().split()))
-        for chunk, score in zip(passages, scores, strict=True)
-    ]
-    hits = [h for h in hits if h.exact or h.score > 0]
-    hits.sort(key=lambda h: (h.exact, h.score), reverse=True)
-    return hits[:max_results]
+class PassageIndex:
+    """One document's passages with their term counts: built once, searched many times."""
+
+    def __init__(self, document: Document):
+        self.passages = chunks(document)
+        self.counts = [Counter(tokens(p.text)) for p in self.passages]
+        self.lengths = [sum(c.values()) for c in self.counts]
+        self.average = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
+        self.flat = [" ".join(p.text.lower().split()) for p in self.passages]
+
+    def bm25(self, query: str) -> list[float]:
+        terms = set(tokens(query))
+        total = len(self.counts)
+        weights = {}
+        for term in terms:
+            frequency = sum(1 for c in self.counts if term in c)
+            if frequency:
+                weights[term] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+        scores = []
+        for counts, length in zip(self.counts, self.lengths, strict=True):
+            norm = K1 * (1 - B + B * length / (self.average or 1.0))
+            scores.append(sum(w * counts[t] * (K1 + 1) / (counts[t] + norm) for t, w in weights.items() if t in counts))
+        return scores
+
+    def search(self, query: str, max_results: int, semantic_scores: list[float] | None = None) -> list[Hit]:
+        """Passages best matching `query`: exact (case-insensitive) phrase matches first, then by score."""
+        scores = self.bm25(query)
+        if semantic_scores is not None:
+            scores = _fuse(scores, semantic_scores)
+        needle = " ".join(query.lower().split())
+        hits = [
+            Hit(chunk, score, needle in flat)
+            for chunk, score, flat in zip(self.passages, scores, self.flat, strict=True)
+        ]
+        hits = [h for h in hits if h.exact or h.score > 0]
+        hits.sort(key=lambda h: (h.exact, h.score), reverse=True)
+        return hits[:max_results]
 
 
 def _fuse(lexical: list[float], semantic: list[float], k: int = 60) -> list[float]:

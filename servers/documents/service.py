@@ -17,7 +17,7 @@ import anyio
 
 from memento_servers.documents.cache import DocumentCache, FileHashes, content_hash
 from memento_servers.documents.convert import select_pages, too_large
-from memento_servers.documents.find import Hit, chunks, rank
+from memento_servers.documents.find import Hit, PassageIndex
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
 from memento_servers.documents.sources import Source, resolve_source
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DOWNLOAD_TTL_S = 300.0
 DOWNLOADS_KEPT = 4
+INDEXES_KEPT = 4
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class DocumentService:
         self._embedder = None
         self._vectors: dict[str, Any] = {}
         self._downloads: OrderedDict[str, tuple[float, Loaded]] = OrderedDict()
+        self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
 
     def start(self) -> None:
         self.pool.start()
@@ -163,11 +165,17 @@ class DocumentService:
 
     async def find(self, loaded: Loaded, query: str, max_results: int) -> tuple[Document, list[Hit], bool]:
         document = await self.document(loaded)
-        passages = chunks(document)
+        index = self._indexes.get(loaded.digest)
+        if index is None:
+            index = await anyio.to_thread.run_sync(PassageIndex, document)
+            self._indexes[loaded.digest] = index
+            while len(self._indexes) > INDEXES_KEPT:
+                self._indexes.popitem(last=False)
+        self._indexes.move_to_end(loaded.digest)
         semantic = None
-        if self.config.semantic and importlib.util.find_spec("sentence_transformers") is not None and passages:
-            semantic = await anyio.to_thread.run_sync(self._semantic_scores, loaded.digest, query, passages)
-        return document, rank(document, query, max_results, semantic, passages), semantic is not None
+        if self.config.semantic and importlib.util.find_spec("sentence_transformers") is not None and index.passages:
+            semantic = await anyio.to_thread.run_sync(self._semantic_scores, loaded.digest, query, index.passages)
+        return document, index.search(query, max_results, semantic), semantic is not None
 
     def _semantic_scores(self, digest: str, query: str, passages) -> list[float]:
         from memento_servers.runtime.embeddings import Embedder

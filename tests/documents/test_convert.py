@@ -22,7 +22,7 @@ from memento_servers.documents.convert import (
     select_pages,
 )
 from memento_servers.documents.errors import SourceRefused
-from memento_servers.documents.find import rank
+from memento_servers.documents.find import PassageIndex
 from memento_servers.documents.formats.html import unwrap_link
 from memento_servers.documents.formats.pdf_tables import Line, split_tables
 from memento_servers.documents.model import PageBuilder
@@ -154,7 +154,7 @@ def test_search_ranks_exact_phrases_first_with_pages():
     builder.add(2, "Rare phrase: quartz lantern inventory.")
     builder.add(3, "Lantern repairs and quartz supplies are discussed separately.")
     document = Document(markdown=builder.markdown, format="pdf", pages=builder.pages)
-    hits = rank(document, "quartz lantern", 5)
+    hits = PassageIndex(document).search("quartz lantern", 5)
     assert hits[0].chunk.page == 2 and hits[0].exact and {h.chunk.page for h in hits} == {2, 3}
 
 
