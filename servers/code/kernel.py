@@ -1,7 +1,9 @@
 """One IPython kernel running inside the sandbox, driven over ZeroMQ ipc sockets.
 
-The sockets live in the session's private folder, which is bound into the sandbox at the same
-path; the sandbox has no network, so `transport="ipc"` is the only way in or out.
+The sockets live in the session's socket folder, bound into the sandbox at the same path (the
+sandbox has no network, so `transport="ipc"` is the way in). Code in the sandbox could swap a
+socket for a symlink to some host socket; the client therefore connects once, after checking that
+each path is a real socket, and never reconnects.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import logging
 import os
 import queue
 import secrets
+import shutil
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Callable
@@ -28,6 +32,7 @@ from memento_servers.code.sandbox import Sandbox
 log = logging.getLogger(__name__)
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+CONNECTION_INSIDE = "/run/memento/kernel.json"
 KERNEL_FLAGS = ("--HistoryManager.enabled=False", "--InteractiveShell.colors=nocolor", "--IPKernelApp.quiet=True")
 POLL_S = 0.25
 INTERRUPT_GRACE_S = 2.0
@@ -54,14 +59,17 @@ class Execution:
 class Kernel:
     """Start, run code in, interrupt and kill one sandboxed kernel."""
 
-    def __init__(self, sandbox: Sandbox, workspace: Path, private: Path, wrap: Callable[[list[str]], list[str]]):
+    def __init__(
+        self, sandbox: Sandbox, *, workspace: Path, sockets: Path, host: Path, wrap: Callable[[list[str]], list[str]]
+    ):
         self.sandbox = sandbox
         self.workspace = workspace
-        self.private = private
+        self.sockets = sockets  # written by the kernel inside the sandbox
+        self.host = host  # written by the server only: connection file and log
         self.wrap = wrap  # adds the cgroup joining step, if any
         self.process: subprocess.Popen | None = None
         self.client: Any = None
-        self.log_path = private / "kernel.log"
+        self.log_path = host / "kernel.log"
 
     @property
     def alive(self) -> bool:
@@ -79,9 +87,9 @@ class Kernel:
         return f"exited with status {status}{tail}"
 
     def _connection(self) -> Path:
-        path = self.private / "kernel.json"
+        path = self.host / "kernel.json"
         info = {
-            "transport": "ipc", "ip": str(self.private / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
+            "transport": "ipc", "ip": str(self.sockets / "k"), "shell_port": 1, "iopub_port": 2, "stdin_port": 3,
             "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
             "kernel_name": "",
         }  # fmt: skip
@@ -90,45 +98,76 @@ class Kernel:
 
     async def start(self, timeout_s: float = 60.0) -> None:
         """Launch the kernel and wait until it answers on both shell and iopub."""
+        import zmq
         from jupyter_client.asynchronous import AsyncKernelClient
 
+        shutil.rmtree(self.sockets, ignore_errors=True)  # a previous kernel's sockets would be mistaken for ours
+        self.sockets.mkdir()
         connection = self._connection()
+        inside = CONNECTION_INSIDE if self.sandbox.isolated else str(connection)
         env = self.sandbox.environment(self.workspace, {"MPLBACKEND": INLINE_BACKEND})
-        argv = [str(self.sandbox.python), "-m", "ipykernel_launcher", "-f", str(connection), *KERNEL_FLAGS]
-        command = self.wrap(self.sandbox.command(argv, workspace=self.workspace, private=self.private, env=env))
+        argv = [str(self.sandbox.python), "-m", "ipykernel_launcher", "-f", inside, *KERNEL_FLAGS]
+        command = self.wrap(
+            self.sandbox.command(
+                argv, workspace=self.workspace, env=env, sockets=self.sockets, files={CONNECTION_INSIDE: connection}
+            )
+        )
         with self.log_path.open("ab") as kernel_log:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=kernel_log, stderr=kernel_log,
                 start_new_session=True, cwd=self.workspace, env={},
             )  # fmt: skip
-        self.client = AsyncKernelClient()
-        self.client.load_connection_file(str(connection))
-        self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
         try:
             with anyio.fail_after(timeout_s):
-                await self._until_ready()
+                while True:  # a connect that raced the kernel's listen() is not retried by zmq: connect anew
+                    await self._until_listening()
+                    self.client = AsyncKernelClient()
+                    self.client.load_connection_file(str(connection))
+                    self.client.context.setsockopt(zmq.RECONNECT_IVL, -1)
+                    self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=True)
+                    if await self._ready(within_s=5.0):
+                        return
+                    self._disconnect()
         except TimeoutError:
             self.kill()
             raise SessionError(f"the Python session did not start within {timeout_s:.0f} s; try again") from None
-        except BaseException:  # cancelled mid-start (server shutting down): leave nothing running
+        except BaseException:  # failed, or cancelled mid-start (server shutting down): leave nothing running
             self.kill()
             raise
 
-    async def _until_ready(self) -> None:
+    def _check_alive(self) -> None:
+        if not self.alive:
+            raise SessionError(f"the Python session failed to start: {self.exit_reason()}")
+
+    async def _until_listening(self) -> None:
+        """Wait until the kernel has bound its sockets; refuse anything that is not a socket."""
+        paths = [self.sockets / f"k-{port}" for port in (1, 2, 4)]  # shell, iopub, control
         while True:
-            if not self.alive:
-                reason = self.exit_reason()
-                self.kill()
-                raise SessionError(f"the Python session failed to start: {reason}")
+            self._check_alive()
+            try:
+                kinds = [os.lstat(path).st_mode for path in paths]
+            except FileNotFoundError:
+                await anyio.sleep(0.01)
+                continue
+            if not all(stat.S_ISSOCK(kind) for kind in kinds):
+                raise SessionError("the kernel's socket folder holds something other than sockets; reset the session")
+            return
+
+    async def _ready(self, within_s: float) -> bool:
+        """Whether the kernel answers a kernel_info request, echoed on iopub too, within `within_s`."""
+        deadline = time.monotonic() + within_s
+        while time.monotonic() < deadline:
+            self._check_alive()
             msg_id = self.client.kernel_info()
             try:
-                while True:  # the iopub echo proves the subscription is live too
+                while True:
                     msg = await self.client.get_iopub_msg(timeout=POLL_S)
                     if msg["parent_header"].get("msg_id") == msg_id:
                         await self._shell_reply(msg_id)
-                        return
+                        return True
             except queue.Empty:
                 continue
+        return False
 
     async def _shell_reply(self, msg_id: str, timeout_s: float = 2.0) -> None:
         deadline = time.monotonic() + timeout_s
@@ -190,11 +229,14 @@ class Kernel:
         self.kill()
         return result
 
-    def kill(self) -> None:
-        """Stop the kernel's whole process tree and close the sockets."""
+    def _disconnect(self) -> None:
         if self.client is not None:
             self.client.stop_channels()
             self.client.context.destroy(linger=0)
             self.client = None
+
+    def kill(self) -> None:
+        """Stop the kernel's whole process tree and close the sockets."""
+        self._disconnect()
         if self.process is not None:
             kill_group(self.process)

@@ -9,12 +9,15 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_IMAGES = 8
 
 
+def _marked(text: str, dropped: int) -> str:
+    return text + f"\n...[truncated {dropped} characters: write large output to a file and page it with read_file]"
+
+
 def truncate(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, with a marker saying how much was dropped."""
     if len(text) <= limit:
         return text
-    dropped = len(text) - limit
-    return text[:limit] + f"\n...[truncated {dropped} characters: write large output to a file and page it with read_file]"
+    return _marked(text[:limit], len(text) - limit)
 
 
 def trim_traceback(frames: list[str]) -> str:
@@ -31,16 +34,41 @@ class ErrorInfo:
     traceback: str
 
 
+class Capped:
+    """A text stream that keeps its first `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.parts: list[str] = []
+        self.kept = 0
+        self.dropped = 0
+
+    def append(self, text: str) -> None:
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+
+    def render(self) -> str:
+        text = "".join(self.parts)
+        return _marked(text, self.dropped) if self.dropped else text
+
+
 @dataclass
 class Collected:
-    """Everything one execution printed, returned or raised."""
+    """Everything one execution printed, returned or raised, within `limit` characters per stream."""
 
     limit: int
-    stdout: list[str] = field(default_factory=list)
-    stderr: list[str] = field(default_factory=list)
     value: str | None = None
     error: ErrorInfo | None = None
     images: list[str] = field(default_factory=list)  # base64 PNG
+    stdout: Capped = field(init=False)
+    stderr: Capped = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.stdout = Capped(self.limit)
+        self.stderr = Capped(self.limit)
 
     def add(self, msg_type: str, content: dict) -> None:
         if msg_type == "stream":
@@ -51,15 +79,12 @@ class Collected:
                 if len(self.images) < MAX_IMAGES:
                     self.images.append(data["image/png"].strip())
             elif msg_type == "execute_result":
-                self.value = data.get("text/plain")
+                self.value = truncate(data.get("text/plain", ""), self.limit)
             elif "text/plain" in data:
                 self.stdout.append(data["text/plain"] + "\n")
         elif msg_type == "error":
             self.error = ErrorInfo(
                 type=content.get("ename", "Error"),
-                message=content.get("evalue", ""),
+                message=truncate(content.get("evalue", ""), self.limit),
                 traceback=truncate(trim_traceback(content.get("traceback", [])), self.limit),
             )
-
-    def text(self, name: str) -> str:
-        return truncate("".join(getattr(self, name)), self.limit)

@@ -2,7 +2,9 @@
 
 The sandbox sees: the system's /usr read-only, the Python environment read-only, a handful of
 harmless /etc files, its own /proc, /dev and /tmp, the session workspace at /workspace and
-the kernel's socket folder. No network, no host processes, none of the server's environment.
+the kernel's socket folder. Nothing the server itself writes (generated /etc files, the kernel's
+connection file and log) lies in a folder the sandbox can write, so a planted symlink cannot redirect
+the server's writes. No network, no host processes, none of the server's environment.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from memento_servers.code.errors import SandboxUnavailable
@@ -79,7 +81,7 @@ class Sandbox:
     python_dirs: list[Path]
     limits: Limits
     bwrap: str | None  # None: --unsafe-no-sandbox
-    base_env: dict[str, str] = field(default_factory=dict)
+    etc: Path = Path("/nonexistent")  # set by prepare()
 
     @property
     def isolated(self) -> bool:
@@ -96,20 +98,30 @@ class Sandbox:
         return {
             "PATH": path, "HOME": inside, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "dumb", "TMPDIR": tmp,
             "MPLCONFIGDIR": f"{tmp}/.matplotlib", "IPYTHONDIR": f"{tmp}/.ipython", "XDG_CACHE_HOME": f"{tmp}/.cache",
-            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", **self.base_env, **extra,
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", **extra,
         }  # fmt: skip
 
-    def command(self, argv: list[str], *, workspace: Path, private: Path, env: dict[str, str]) -> list[str]:
-        """`argv` wrapped in bubblewrap (unless unsafe) and prlimit. `private` holds the session's
-        sockets and generated /etc files; it is visible inside at the same path."""
+    def prepare(self, folder: Path) -> None:
+        """Write the generated /etc files into `folder`, a host-only folder the sandbox cannot write."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "passwd").write_text(PASSWD)
+        (folder / "group").write_text(GROUP)
+        self.etc = folder
+
+    def command(
+        self, argv: list[str], *, workspace: Path, env: dict[str, str], sockets: Path | None = None,
+        files: dict[str, Path] | None = None,
+    ) -> list[str]:  # fmt: skip
+        """`argv` wrapped in bubblewrap (unless unsafe) and prlimit. `sockets` is bound read-write at the same
+        path; `files` maps paths inside to host files bound read-only."""
         limited = [*self.limits.prlimit(), *argv] if Path("/usr/bin/prlimit").exists() else argv
         if not self.isolated:
             return ["/usr/bin/env", "-i", *(f"{k}={v}" for k, v in env.items()), *limited]
-        return [*self._bwrap_prefix(workspace, private, env), *limited]
+        return [*self._bwrap_prefix(workspace, env, sockets, files or {}), *limited]
 
-    def _bwrap_prefix(self, workspace: Path, private: Path, env: dict[str, str]) -> list[str]:
-        (private / "passwd").write_text(PASSWD)
-        (private / "group").write_text(GROUP)
+    def _bwrap_prefix(
+        self, workspace: Path, env: dict[str, str], sockets: Path | None, files: dict[str, Path]
+    ) -> list[str]:
         args = [
             str(self.bwrap), "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent",
             "--new-session", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID), "--hostname", "sandbox",
@@ -123,10 +135,14 @@ class Sandbox:
                 args += ["--ro-bind", str(top), str(top)]
         for name in ETC_FILES:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        args += ["--ro-bind", str(private / "passwd"), "/etc/passwd", "--ro-bind", str(private / "group"), "/etc/group"]
+        files = {"/etc/passwd": self.etc / "passwd", "/etc/group": self.etc / "group", **files}
         for folder in self.python_dirs:
             args += ["--ro-bind", str(folder), str(folder)]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--bind", str(private), str(private)]
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        for inside, host in files.items():
+            args += ["--ro-bind", str(host), inside]
+        if sockets is not None:
+            args += ["--bind", str(sockets), str(sockets)]
         args += ["--bind", str(workspace), WORKSPACE, "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
@@ -148,10 +164,8 @@ def check_sandbox(sandbox: Sandbox, scratch: Path) -> None:
         return
     if shutil.which(str(sandbox.bwrap)) is None:
         raise SandboxUnavailable(f"bubblewrap ({sandbox.bwrap}) is not installed, so no code can run. {INSTALL_HINT}")
-    workspace, private = scratch / "workspace", scratch / "private"
-    workspace.mkdir(parents=True, exist_ok=True)
-    private.mkdir(parents=True, exist_ok=True)
-    argv = sandbox.command(["/bin/true"], workspace=workspace, private=private, env=sandbox.environment(workspace, {}))
+    scratch.mkdir(parents=True, exist_ok=True)
+    argv = sandbox.command(["/bin/true"], workspace=scratch, env=sandbox.environment(scratch, {}))
     result = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         reason = result.stderr.strip()[-400:] or f"exit status {result.returncode}"

@@ -75,8 +75,8 @@ class CodeService:
                 error = RunError(type="Timeout" if "timed out" in execution.stopped else "LimitExceeded", message=message)
             result = RunResult(
                 session_id=session.id,
-                stdout=collected.text("stdout"),
-                stderr=collected.text("stderr"),
+                stdout=collected.stdout.render(),
+                stderr=collected.stderr.render(),
                 value=collected.value,
                 error=error,
                 files_created=changed_files(before, session.workspace.snapshot()),
@@ -90,8 +90,8 @@ class CodeService:
         session = self.sessions.get(session_id)
         before = session.workspace.snapshot()
         outcome = await run_shell(
-            self.sessions.sandbox, command, workspace=session.workspace.root, private=session.private,
-            wrap=session.wrap, timeout_s=self.timeout(timeout_s), limit=self.settings.max_output_chars,
+            self.sessions.sandbox, command, workspace=session.workspace.root, wrap=session.wrap,
+            timeout_s=self.timeout(timeout_s), limit=self.settings.max_output_chars,
         )  # fmt: skip
         session.calls += 1
         session.touch()

@@ -46,8 +46,13 @@ class Session:
     lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
-    def private(self) -> Path:
-        return self.folder / "private"
+    def sockets(self) -> Path:
+        return self.folder / "sockets"
+
+    @property
+    def host(self) -> Path:
+        """Files only the server writes; never bound into the sandbox."""
+        return self.folder / "host"
 
     @property
     def state(self) -> str:
@@ -71,6 +76,7 @@ class SessionManager:
         self.spares: list[Session] = []
         self.base = Path(tempfile.mkdtemp(prefix="memento-code-", dir=settings.workspace_root))
         self.cgroups = CgroupLimits.detect(self.base.name)
+        sandbox.prepare(self.base / "etc")
         self.sandbox_error: Exception | None = None
         self._checked = False
         self._refill = anyio.Event()
@@ -138,7 +144,7 @@ class SessionManager:
         self._check()
         session_id = secrets.token_hex(6)
         folder = self.base / session_id
-        for sub in ("workspace", "private", "tmp"):
+        for sub in ("workspace", "sockets", "host", "tmp"):
             (folder / sub).mkdir(parents=True)
         workspace = Workspace(
             folder / "workspace", max_bytes=self.settings.workspace_mb * MB, max_file_bytes=self.settings.max_file_mb * MB
@@ -180,7 +186,9 @@ class SessionManager:
         return session
 
     async def start_kernel(self, session: Session) -> Kernel:
-        kernel = Kernel(self.sandbox, session.workspace.root, session.private, session.wrap)
+        kernel = Kernel(
+            self.sandbox, workspace=session.workspace.root, sockets=session.sockets, host=session.host, wrap=session.wrap
+        )
         await kernel.start()
         session.kernel = kernel
         return kernel

@@ -38,14 +38,13 @@ async def run_shell(
     command: str,
     *,
     workspace: Path,
-    private: Path,
     wrap: Callable[[list[str]], list[str]],
     timeout_s: float,
     limit: int,
 ) -> ShellOutcome:
     """Run `/bin/sh -c command` in the sandbox; the whole tree is killed at the timeout."""
     env = sandbox.environment(workspace, {"MPLBACKEND": "Agg"})
-    argv = wrap(sandbox.command(["/bin/sh", "-c", command], workspace=workspace, private=private, env=env))
+    argv = wrap(sandbox.command(["/bin/sh", "-c", command], workspace=workspace, env=env))
     started = time.perf_counter()
     out, err = bytearray(), bytearray()
     stopped = None

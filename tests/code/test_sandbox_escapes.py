@@ -84,6 +84,7 @@ print(json.dumps({
         for p in os.listdir("/proc") if p.isdigit() and os.access(f"/proc/{p}/environ", os.R_OK)
     ],
     "ptrace": __import__("ctypes").CDLL(None, use_errno=True).ptrace(16, HOST_PID, 0, 0),
+    "session_folder": sorted(os.listdir(os.path.dirname(os.path.dirname(json.load(open(CONNECTION))["ip"])))),
 }))
 """
 
@@ -94,10 +95,10 @@ async def test_escape_attempts_fail_and_the_server_stays_healthy(tmp_path, trans
     listener = Listener()
     home = Path.home()
     reads = ["/etc/shadow", str(host_secret), str(PROJECT / "README.md"), str(PROJECT / "servers/code/server.py"), "/proc/1/root/etc/shadow"]
-    writes = ["/usr/escape", "/etc/escape", "/escape", f"{sys.prefix}/escape", str(PROJECT / "escape"), str(tmp_path / "escape")]
+    writes = ["/run/memento/kernel.json", "/usr/escape", "/etc/escape", "/escape", f"{sys.prefix}/escape", str(PROJECT / "escape"), str(tmp_path / "escape")]
     setup = (
         f"READ={reads!r}\nWRITE={writes!r}\nNET=[('127.0.0.1', {listener.port}), ('1.1.1.1', 53)]\n"
-        f"HOME={str(home)!r}\nHOST_PID={os.getpid()}\n"
+        f"HOME={str(home)!r}\nHOST_PID={os.getpid()}\nCONNECTION='/run/memento/kernel.json'\n"
     )
     try:
         with anyio.fail_after(90):
@@ -116,6 +117,7 @@ async def test_escape_attempts_fail_and_the_server_stays_healthy(tmp_path, trans
                 assert "OPENAI_API_KEY" not in seen["env"] and seen["env"]["HOME"] == "/workspace"
                 assert max(seen["procs"]) < 50, f"host processes visible: {seen['procs']}"
                 assert seen["host_proc"].startswith("refused") and seen["ptrace"] == -1
+                assert seen["session_folder"] == ["sockets"], "only the sockets of the session folder are visible"
                 assert not (tmp_path / "escape").exists() and not (PROJECT / "escape").exists()
 
                 await payload_shell(client, sid, "ln -s /etc/passwd pw && ln -s / root && ln -s /tmp tmplink && mkdir d")

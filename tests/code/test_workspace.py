@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memento_servers.code.errors import WorkspaceError
-from memento_servers.code.outputs import trim_traceback, truncate
+from memento_servers.code.outputs import Capped, trim_traceback, truncate
 from memento_servers.code.sandbox import Limits, Sandbox, build_sandbox
 from memento_servers.code.workspace import Workspace, changed_files, split
 
@@ -77,6 +77,14 @@ def test_truncate_marks_what_it_cut():
     assert cut.startswith("x" * 10) and "truncated 40 characters" in cut
 
 
+def test_capped_stream_keeps_the_head_and_counts_the_rest():
+    stream = Capped(10)
+    for _ in range(1000):
+        stream.append("abcdef")
+    assert stream.render().startswith("abcdefabcd\n...[truncated 5990 characters")
+    assert sum(map(len, stream.parts)) == 10
+
+
 def test_traceback_keeps_user_cells_and_the_exception_line():
     frames = [
         "-" * 20,
@@ -91,21 +99,22 @@ def test_traceback_keeps_user_cells_and_the_exception_line():
 def test_sandbox_environment_carries_nothing_from_the_server(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
     sandbox = Sandbox(Path("/venv/bin/python"), [Path("/venv")], Limits(512, 10, 16, 5), bwrap="/usr/bin/bwrap")
-    (tmp_path / "private").mkdir()
-    env = sandbox.environment(tmp_path, {})
-    argv = sandbox.command(["python"], workspace=tmp_path, private=tmp_path / "private", env=env)
+    sandbox.prepare(tmp_path / "etc")
+    env = sandbox.environment(tmp_path / "ws", {})
+    argv = sandbox.command(["python"], workspace=tmp_path / "ws", env=env, sockets=tmp_path / "sockets")
     assert "OPENAI_API_KEY" not in env and "sk-secret" not in " ".join(argv)
     assert env["HOME"] == "/workspace"
     for flag in ("--unshare-all", "--clearenv", "--die-with-parent", "--disable-userns"):
         assert flag in argv
     binds = [argv[i + 1] for i, arg in enumerate(argv) if arg in ("--bind", "--ro-bind")]
     assert "/venv" in binds and not any(b in ("/", "/root", "/home", str(Path.home())) for b in binds)
+    writable = {argv[i + 1] for i, arg in enumerate(argv) if arg == "--bind"}
+    assert writable == {str(tmp_path / "ws"), str(tmp_path / "sockets")}, "only the workspace and sockets are writable"
     assert argv[argv.index("--") + 1 :][:1] == ["/usr/bin/prlimit"]
 
 
 def test_unsafe_mode_is_logged_loudly_and_skips_bubblewrap(caplog, tmp_path):
     sandbox = build_sandbox(unsafe=True, bwrap="bwrap", python=None, limits=Limits(512, 10, 16, 5))
     assert not sandbox.isolated and "WITHOUT isolation" in caplog.text
-    (tmp_path / "private").mkdir()
-    argv = sandbox.command(["python"], workspace=tmp_path, private=tmp_path / "private", env={"HOME": str(tmp_path)})
+    argv = sandbox.command(["python"], workspace=tmp_path, env={"HOME": str(tmp_path)})
     assert "bwrap" not in " ".join(argv) and argv[:2] == ["/usr/bin/env", "-i"]
