@@ -186,3 +186,9 @@ def test_column_aligned_short_rows_become_a_table_but_prose_columns_do_not():
 def test_links_from_search_engines_are_unwrapped():
     assert unwrap_link("https://www.google.com/url?q=https://example.org/a&sa=U") == "https://example.org/a"
     assert unwrap_link("https://example.org/plain") == "https://example.org/plain"
+
+
+def test_html_nested_too_deeply_for_markdown_falls_back_to_text():
+    html = b"<html><body><p>top</p>" + b"<div>" * 2000 + b"deep" + b"</div>" * 2000
+    document = convert_bytes(html, filename="deep.html")
+    assert document.markdown.endswith("deep") and "plain text" in document.warnings[0]

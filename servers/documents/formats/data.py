@@ -69,7 +69,7 @@ def _text(element, path: str) -> str:
 
 
 def _html(fragment: str) -> str:
-    return html_to_markdown(fragment)[0] if "<" in fragment else fragment
+    return html_to_markdown(fragment).markdown if "<" in fragment else fragment
 
 
 def _feed(root) -> tuple[str, str | None] | None:

@@ -59,7 +59,8 @@ def convert(data: bytes, context: Context) -> Document:
         except KeyError:
             warnings.append(f"chapter {href} is missing from the archive")
             continue
-        markdown, title = html_to_markdown(html, context.keep_data_uris)
+        markdown, title, problems = html_to_markdown(html, context.keep_data_uris)
+        warnings.extend(f"{href}: {problem}" for problem in problems)
         builder.add(number, markdown, label=title or href)
     return Document(markdown=builder.markdown, format="epub", title=metadata.get("title"), metadata=metadata,
                     pages=builder.pages, warnings=warnings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import warnings
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
@@ -85,21 +86,32 @@ def main_content(soup: BeautifulSoup) -> Tag:
     return soup.body or soup
 
 
-def html_to_markdown(html: str, keep_data_uris: bool = False) -> tuple[str, str | None]:
-    """(markdown, title) of an HTML document or fragment."""
+class Converted(NamedTuple):
+    markdown: str
+    title: str | None
+    warnings: list[str]
+
+
+def html_to_markdown(html: str, keep_data_uris: bool = False) -> Converted:
+    """Markdown, title and warnings of an HTML document or fragment."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # XHTML chapters, feeds' HTML fragments
         soup = BeautifulSoup(html, "lxml")
     title = soup.title.get_text(strip=True) if soup.title else None
     clean(soup)
     content = main_content(soup)
-    markdown = Markdown(keep_data_uris=keep_data_uris).convert_soup(content).strip()
+    try:
+        markdown = Markdown(keep_data_uris=keep_data_uris).convert_soup(content).strip()
+    except RecursionError:  # markdownify recurses per element; bs4's text extraction does not
+        text = content.get_text("\n", strip=True)
+        return Converted(text, title, ["the HTML is nested too deeply for markdown; returned as plain text"])
     heading = soup.find("h1")
     if title and content.name != "body" and heading is not None and heading not in content.descendants:
         markdown = f"# {heading.get_text(' ', strip=True)}\n\n{markdown}"
-    return markdown, title
+    return Converted(markdown, title, [])
 
 
 def convert(data: bytes, context: Context) -> Document:
-    markdown, title = html_to_markdown(decode_text(data, context.charset), context.keep_data_uris)
-    return Document(markdown=markdown, format="html", title=title, metadata={"url": context.url} if context.url else {})
+    markdown, title, problems = html_to_markdown(decode_text(data, context.charset), context.keep_data_uris)
+    metadata = {"url": context.url} if context.url else {}
+    return Document(markdown=markdown, format="html", title=title, metadata=metadata, warnings=problems)
