@@ -3,6 +3,7 @@
     Exception
     └── DocumentError            the document cannot be converted; the message says why and what to try
         ├── SourceRefused        a path outside the allowed roots, a missing file, a refused URL scheme
+        ├── BadPageSelection     a `pages` argument that does not parse
         ├── UnsupportedFormat    the type is not one this package reads (never sent anywhere else)
         ├── LimitExceeded        a configured limit (size, pages, members, ratio, time) was hit
         ├── EncryptedDocument    password-protected
@@ -18,6 +19,10 @@ class DocumentError(Exception):
 
 class SourceRefused(DocumentError):
     """The source cannot be read: outside the allowed roots, missing, or a refused scheme."""
+
+
+class BadPageSelection(DocumentError):
+    """The `pages` argument cannot be parsed."""
 
 
 class UnsupportedFormat(DocumentError):

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from memento_servers.documents.errors import DocumentError
+from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.model import Document
 
 MAX_SELECTED_PAGES = 5000
-
-
-class BadPageSelection(DocumentError):
-    """The `pages` argument cannot be parsed."""
 
 
 def parse_pages(spec: str | None) -> list[int] | None:

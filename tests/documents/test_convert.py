@@ -21,12 +21,12 @@ from memento_servers.documents.convert import (
     detect_format,
     select_pages,
 )
-from memento_servers.documents.errors import SourceRefused
+from memento_servers.documents.errors import BadPageSelection, SourceRefused
 from memento_servers.documents.find import PassageIndex
 from memento_servers.documents.formats.html import unwrap_link
 from memento_servers.documents.formats.pdf_tables import Line, split_tables
 from memento_servers.documents.model import PageBuilder
-from memento_servers.documents.paginate import BadPageSelection, parse_pages, window
+from memento_servers.documents.paginate import parse_pages, window
 from memento_servers.documents.sources import resolve_source
 from tests.documents import samples
 
