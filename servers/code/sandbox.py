@@ -45,6 +45,7 @@ class Limits:
     cpu_s: int
     max_processes: int
     max_file_mb: int
+    tmp_mb: int  # size of the private /tmp (tmpfs, i.e. memory)
 
     def prlimit(self) -> list[str]:
         """A `prlimit` prefix setting these limits on the command it runs."""
@@ -138,7 +139,7 @@ class Sandbox:
         files = {"/etc/passwd": self.etc / "passwd", "/etc/group": self.etc / "group", **files}
         for folder in self.python_dirs:
             args += ["--ro-bind", str(folder), str(folder)]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
         for inside, host in files.items():
             args += ["--ro-bind", str(host), inside]
         if sockets is not None:

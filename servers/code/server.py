@@ -44,7 +44,9 @@ WorkspacePath = Annotated[
 
 
 def build_server(settings: CodeSettings) -> MCPServer:
-    limits = Limits(settings.memory_mb, settings.cpu_s, settings.max_processes, settings.max_file_mb)
+    limits = Limits(
+        settings.memory_mb, settings.cpu_s, settings.max_processes, settings.max_file_mb, tmp_mb=settings.workspace_mb
+    )
     sandbox = build_sandbox(
         unsafe=settings.unsafe_no_sandbox, bwrap=settings.bwrap, python=settings.python, limits=limits
     )

@@ -20,7 +20,7 @@ from memento_servers.code.models import (
 )
 from memento_servers.code.sessions import Session, SessionManager
 from memento_servers.code.shell import run_shell
-from memento_servers.code.workspace import changed_files
+from memento_servers.code.workspace import MAX_FILES, changed_files, tree_usage
 
 
 class CodeService:
@@ -36,9 +36,14 @@ class CodeService:
         return requested
 
     def _over_quota(self, session: Session) -> str | None:
-        used = session.workspace.size()
+        """Why the session's disk use breaks its limit (the socket folder counts too), or None."""
+        files_bytes, files = tree_usage(session.workspace.root)
+        sockets_bytes, sockets = tree_usage(session.sockets)
+        used, entries = files_bytes + sockets_bytes, files + sockets
         if used > session.workspace.max_bytes:
             return f"workspace holds {used} bytes, over its {session.workspace.max_bytes}-byte limit"
+        if entries > MAX_FILES:
+            return f"workspace holds over {MAX_FILES} files and folders, over its limit"
         return None
 
     async def run_python(self, code: str, session_id: str | None, timeout_s: float | None) -> tuple[RunResult, list[str]]:

@@ -19,7 +19,8 @@ from memento_servers.code.errors import WorkspaceError
 from memento_servers.code.sandbox import WORKSPACE
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-MAX_ENTRIES = 10_000
+MAX_ENTRIES = 10_000  # listed at most
+MAX_FILES = 100_000  # a workspace with more entries counts as over its limit
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,25 @@ class Workspace:
         return {e.path: (e.size, e.mtime_ns) for e in self.entries() if e.kind == "file"}
 
     def size(self) -> int:
-        return sum(e.size for e in self.entries() if e.kind == "file")
+        return tree_usage(self.root)[0]
+
+
+def tree_usage(root: Path, max_files: int = MAX_FILES) -> tuple[int, int]:
+    """(bytes on disk, entries) under `root`, symlinks not followed; stops counting past `max_files` entries."""
+    total, count, stack = 0, 0, [str(root)]
+    while stack and count <= max_files:
+        try:
+            items = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for item in items:
+            count += 1
+            info = item.stat(follow_symlinks=False)
+            if stat.S_ISDIR(info.st_mode):
+                stack.append(item.path)
+            else:
+                total += info.st_blocks * 512  # disk actually used: a sparse file counts what it holds
+    return total, count
 
 
 def changed_files(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:

@@ -194,6 +194,8 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
 
             too_big = await run(client, "open('big.bin', 'wb').write(b'x' * 6_000_000)", sid)
             assert too_big["error"]["type"] == "OSError" and "too large" in too_big["error"]["message"].lower()
+            tmp_filler = "for n in range(8):\n    with open(f'/tmp/fill{n}', 'wb') as f:\n        f.write(b'x' * 4_000_000)"
+            assert "No space left" in (await run(client, tmp_filler, sid))["error"]["message"]
             filled = await run(client, DISK, sid, timeout_s=30)
             assert filled["error"]["type"] == "LimitExceeded"
             refused = error_text(await client.call_tool("run_python", {"code": "1", "session_id": sid}))

@@ -17,7 +17,7 @@ from memento_servers.code.workspace import Workspace, changed_files, split
 def workspace(tmp_path: Path) -> Workspace:
     root = tmp_path / "ws"
     root.mkdir()
-    return Workspace(root, max_bytes=1000, max_file_bytes=600)
+    return Workspace(root, max_bytes=10_000, max_file_bytes=6000)
 
 
 def test_split_accepts_relative_and_sandbox_absolute_paths():
@@ -59,10 +59,10 @@ def test_symlinks_are_never_followed(workspace, tmp_path):
 
 def test_size_limits_refuse_big_files_and_overfilling(workspace):
     with pytest.raises(WorkspaceError, match="file limit"):
-        workspace.write("big", b"x" * 601, append=False)
-    workspace.write("a", b"x" * 600, append=False)
+        workspace.write("big", b"x" * 6001, append=False)
+    workspace.write("a", b"x" * 6000, append=False)
     with pytest.raises(WorkspaceError, match="workspace would exceed"):
-        workspace.write("b", b"x" * 500, append=False)
+        workspace.write("b", b"x" * 5000, append=False)
 
 
 def test_changed_files_lists_new_and_modified_files_only():
@@ -98,7 +98,7 @@ def test_traceback_keeps_user_cells_and_the_exception_line():
 
 def test_sandbox_environment_carries_nothing_from_the_server(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret")
-    sandbox = Sandbox(Path("/venv/bin/python"), [Path("/venv")], Limits(512, 10, 16, 5), bwrap="/usr/bin/bwrap")
+    sandbox = Sandbox(Path("/venv/bin/python"), [Path("/venv")], Limits(512, 10, 16, 5, 50), bwrap="/usr/bin/bwrap")
     sandbox.prepare(tmp_path / "etc")
     env = sandbox.environment(tmp_path / "ws", {})
     argv = sandbox.command(["python"], workspace=tmp_path / "ws", env=env, sockets=tmp_path / "sockets")
@@ -114,7 +114,7 @@ def test_sandbox_environment_carries_nothing_from_the_server(monkeypatch, tmp_pa
 
 
 def test_unsafe_mode_is_logged_loudly_and_skips_bubblewrap(caplog, tmp_path):
-    sandbox = build_sandbox(unsafe=True, bwrap="bwrap", python=None, limits=Limits(512, 10, 16, 5))
+    sandbox = build_sandbox(unsafe=True, bwrap="bwrap", python=None, limits=Limits(512, 10, 16, 5, 50))
     assert not sandbox.isolated and "WITHOUT isolation" in caplog.text
     argv = sandbox.command(["python"], workspace=tmp_path, env={"HOME": str(tmp_path)})
     assert "bwrap" not in " ".join(argv) and argv[:2] == ["/usr/bin/env", "-i"]
