@@ -44,6 +44,21 @@ def report_pdf(pages: int = 300) -> bytes:
     return data
 
 
+def linked_pdf() -> bytes:
+    """One line whose middle words are a URI link, and a bare URL that links to itself."""
+    import pymupdf
+
+    document = pymupdf.open()
+    page = document.new_page()
+    page.insert_text((72, 72), "See the project page for details.", fontsize=11)
+    page.insert_link({"kind": pymupdf.LINK_URI, "from": page.search_for("project page")[0], "uri": "https://example.org/project"})
+    page.insert_text((72, 100), "https://example.org/raw", fontsize=11)
+    page.insert_link({"kind": pymupdf.LINK_URI, "from": page.search_for("https://example.org/raw")[0], "uri": "https://example.org/raw"})
+    data = document.tobytes()
+    document.close()
+    return data
+
+
 def scanned_pdf() -> bytes:
     """Two pages that are only an image, as a scanner makes them."""
     import pymupdf

@@ -59,6 +59,12 @@ def test_pdf_converts_only_requested_pages_with_structure():
     assert second == full.markdown[full.pages[1].start : full.pages[1].end]
 
 
+def test_pdf_links_become_markdown_links_on_their_words():
+    markdown = convert_bytes(samples.linked_pdf()).markdown
+    assert "See the [project page](https://example.org/project) for details." in markdown
+    assert "https://example.org/raw" in markdown and "[https://example.org/raw]" not in markdown
+
+
 def test_pages_without_a_text_layer_are_named_in_a_warning():
     document = convert_bytes(samples.scanned_pdf())
     assert document.page_count == 2 and any("no text layer" in w and "1, 2" in w for w in document.warnings)

@@ -1,8 +1,8 @@
 """PDF to markdown from the text layer, built for speed: one `get_text("dict")` pass per page.
 
 Headings come from font size relative to the page's body size, lists from bullet glyphs,
-code from monospaced blocks, bold from font flags, tables from column-aligned rows
-(see `pdf_tables`). Only the requested pages are read.
+code from monospaced blocks, bold from font flags, links from the page's URI links, tables
+from column-aligned rows (see `pdf_tables`). Only the requested pages are read.
 """
 
 from __future__ import annotations
@@ -57,37 +57,63 @@ def _marker(spans: list[dict]) -> str | None:
     return f"{found.group(1)}." if found.group(1) else "-"
 
 
-def _line(raw: dict) -> Line | None:
+def _word_boundary(text: str, estimate: float) -> int:
+    """The word boundary (text edge or whitespace) nearest to a character position estimated from geometry."""
+    boundaries = [0, len(text)] + [i for i, c in enumerate(text) if c.isspace()] + [i + 1 for i, c in enumerate(text) if c.isspace()]
+    return min(boundaries, key=lambda b: abs(b - estimate))
+
+
+def _linked_parts(span: dict, links: list[tuple[pymupdf.Rect, str]]) -> list[tuple[str, str | None]]:
+    """The span's text cut where a URI link starts and ends (by position, snapped to word boundaries)."""
+    text = span["text"]
+    x0, y0, x1, y1 = span["bbox"]
+    middle_y = (y0 + y1) / 2
+    width = max(x1 - x0, 1e-6)
+    for rect, uri in links:
+        if not (rect.y0 <= middle_y <= rect.y1) or rect.x1 <= x0 or rect.x0 >= x1:
+            continue
+        start = _word_boundary(text, (rect.x0 - x0) / width * len(text))
+        end = _word_boundary(text, (rect.x1 - x0) / width * len(text))
+        if end <= start:
+            continue
+        parts = [(text[:start], None), (text[start:end], uri), (text[end:], None)]
+        return [(piece, link) for piece, link in parts if piece]
+    return [(text, None)]
+
+
+def _render(text: str, bold: bool, uri: str | None) -> str:
+    core = text.strip()
+    if not core:
+        return text
+    if bold:
+        core = f"**{core}**"
+    if uri and text.strip() != uri:
+        core = f"[{core}]({uri})"
+    return text[: len(text) - len(text.lstrip())] + core + text[len(text.rstrip()) :]
+
+
+def _line(raw: dict, links: list[tuple[pymupdf.Rect, str]]) -> Line | None:
     spans = [s for s in raw["spans"] if s["text"].strip()]
     if not spans:
         return None
     item = _marker(spans)
     if item is not None:
         spans = spans[1:]
-    pieces: list[str] = []
-    previous_end = None
-    bold_run: list[str] = []
     all_bold = all(_is_bold(s) for s in spans)
-
-    def flush_bold() -> None:
-        if bold_run:
-            text = "".join(bold_run)
-            core = text.strip()
-            pieces.append(text[: len(text) - len(text.lstrip())] + f"**{core}**" + text[len(text.rstrip()) :])
-            bold_run.clear()
-
+    segments: list[list] = []  # [text, bold, uri]: runs of spans styled alike
+    previous_end = None
     for span in spans:
         text = span["text"]
         if previous_end is not None and span["bbox"][0] - previous_end > span["size"] * 0.2 and not text.startswith(" "):
             text = " " + text
         previous_end = span["bbox"][2]
-        if _is_bold(span) and not all_bold:
-            bold_run.append(text)
-        else:
-            flush_bold()
-            pieces.append(text)
-    flush_bold()
-    text = "".join(pieces).strip()
+        bold = _is_bold(span) and not all_bold
+        for piece, uri in _linked_parts({**span, "text": text}, links) if links else [(text, None)]:
+            if segments and segments[-1][1:] == [bold, uri]:
+                segments[-1][0] += piece
+            else:
+                segments.append([piece, bold, uri])
+    text = "".join(_render(*segment) for segment in segments).strip()
     size = max(s["size"] for s in spans)
     return Line(text=text, bbox=tuple(raw["bbox"]), size=size, bold=all_bold, mono=all(_is_mono(s) for s in spans),
                 spans=[(s["bbox"][0], s["bbox"][2], s["text"].strip()) for s in spans], item=item)
@@ -155,12 +181,12 @@ def _continues(previous: list[Line], block: list[Line]) -> bool:
     )
 
 
-def _blocks(raw: dict) -> list[list[Line]]:
+def _blocks(raw: dict, links: list[tuple[pymupdf.Rect, str]]) -> list[list[Line]]:
     blocks: list[list[Line]] = []
     for block in raw["blocks"]:
         if block.get("type") != 0:
             continue
-        lines = [line for line in map(_line, block["lines"]) if line is not None]
+        lines = [line for line in (_line(raw_line, links) for raw_line in block["lines"]) if line is not None]
         if not lines:
             continue
         if blocks and (_continues(blocks[-1], lines) or (all(x.mono for x in blocks[-1] + lines))):
@@ -172,7 +198,8 @@ def _blocks(raw: dict) -> list[list[Line]]:
 
 def page_markdown(page: pymupdf.Page) -> str:
     """The markdown of one page's text layer."""
-    blocks = _blocks(page.get_text("dict", flags=FLAGS))
+    links = [(pymupdf.Rect(link["from"]), link["uri"]) for link in page.get_links() if link.get("uri")]
+    blocks = _blocks(page.get_text("dict", flags=FLAGS), links)
     body = _body_size(blocks)
     parts = []
     for item in split_tables(blocks):
