@@ -198,3 +198,12 @@ def test_html_nested_too_deeply_for_markdown_falls_back_to_text():
     html = b"<html><body><p>top</p>" + b"<div>" * 2000 + b"deep" + b"</div>" * 2000
     document = convert_bytes(html, filename="deep.html")
     assert document.markdown.endswith("deep") and "plain text" in document.warnings[0]
+
+
+def test_table_cells_are_plain_text():
+    from datetime import datetime
+
+    from memento_servers.documents.formats.tables import markdown_table
+
+    table = markdown_table([["day", "count", "note"], [datetime(2024, 1, 2), 3.0, "a|b\nc"]])
+    assert table.splitlines()[-1] == "| 2024-01-02 | 3 | a\\|b c |"

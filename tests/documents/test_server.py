@@ -62,6 +62,14 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
     args = ["--root", str(root), "--max-file-mb", "1", "--allow-host", "127.0.0.1", "--timeout-s", "120"]
     async with connect("documents", transport, args=args) as client:
         with anyio.fail_after(240):
+            # the tool contract: names and parameters
+            tools = {t.name: set(t.input_schema["properties"]) for t in (await client.list_tools()).tools}
+            assert tools == {
+                "read_document": {"source", "pages", "max_chars", "start_index"},
+                "document_info": {"source"},
+                "find_in_document": {"source", "query", "max_results"},
+                "server_info": set(),
+            }
             # every format, every vector (MarkItDown's test vectors; data-URI vectors are a library option)
             for _, vector in [v for v in samples.vectors() if v[0] == "GENERAL_TEST_VECTORS"]:
                 data = payload(await client.call_tool("read_document", {"source": vector["filename"], "max_chars": 500_000}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime, time
 from typing import Any
 
 
@@ -11,6 +12,8 @@ def cell_text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
+    elif isinstance(value, datetime) and value.time() == time(0):
+        value = value.date()
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
