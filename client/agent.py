@@ -87,7 +87,7 @@ class Agent:
         started = time.monotonic()
         usage = Usage()
         trajectory = Trajectory(task, list(self.listeners))
-        trajectory.emit("task", task=task, task_id=task_id)
+        trajectory.emit("task", task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory)
         cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
         trajectory.emit("cases", ids=[c.id for c in cases], positive=[c.id for c in cases if c.positive])
         messages = self.planner.opening(task, self.tools, cases, list(notes))

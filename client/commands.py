@@ -33,7 +33,8 @@ async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, n
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
     listeners = [LiveView()] if live else []
-    async with agent_session(config, entries=entries, listeners=listeners, run_id=folder.name) as agent:
+    logs = folder / "logs" if live else None  # the live view owns the terminal
+    async with agent_session(config, entries=entries, listeners=listeners, run_id=folder.name, log_dir=logs) as agent:
         result = await agent.run(question, notes=notes, task_id="1")
     writer = _Writer(folder / "iter-1")
     await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
@@ -53,6 +54,6 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
         config, kind="eval", dataset=str(args.dataset.resolve()), limit=args.limit, seed=args.seed, concurrency=args.concurrency
     )
     plan = EvalPlan(items, args.iterations, max(1, args.concurrency), out, record)
-    async with agent_session(config, run_id=out.name) as agent:
+    async with agent_session(config, run_id=out.name, log_dir=out / "logs") as agent:
         await run_eval(agent, plan, _progress)
     return {"out": str(out), **write_report(out, args.baseline)}

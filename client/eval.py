@@ -58,7 +58,7 @@ def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"id": item.id, "source": item.source, "iteration": iteration, "question": item.question, "gold": item.answers}
     if isinstance(outcome, BaseException):
         return {**row, "answer": None, "em": 0.0, "f1": 0.0, "error": f"{type(outcome).__name__}: {outcome}", "stop_reason": "error"}
-    metrics = outcome.metrics or {"em": 0.0, "f1": 0.0}
+    metrics = outcome.metrics or ({"em": 0.0, "f1": 0.0} if item.answers else {})  # no gold (ask): no scores
     return {
         **row,
         "answer": outcome.answer,

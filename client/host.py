@@ -28,6 +28,7 @@ import anyio
 import httpx2
 from anyio.abc import TaskStatus
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
@@ -107,9 +108,10 @@ def _leaf(exc: BaseException) -> BaseException:
 class _Connection:
     """One server held open by a runner task until `stop()`."""
 
-    def __init__(self, entry: ServerEntry, read_timeout: float):
+    def __init__(self, entry: ServerEntry, read_timeout: float, log_dir: Path | None):
         self.entry = entry
         self.read_timeout = read_timeout
+        self.log_dir = log_dir
         self.client: Client | None = None
         self._stop = anyio.Event()
         self._done = anyio.Event()
@@ -140,7 +142,11 @@ class _Connection:
             env=server_environment(entry),
             cwd=entry.cwd,
         )
-        return Client(params, read_timeout_seconds=self.read_timeout)
+        if self.log_dir is None:
+            return Client(stdio_client(params), read_timeout_seconds=self.read_timeout)  # their stderr is ours
+        self.log_dir.mkdir(parents=True, exist_ok=True)  # keep the servers' logs out of the user's terminal
+        errlog = stack.enter_context((self.log_dir / f"{entry.name}.log").open("a", encoding="utf-8"))
+        return Client(stdio_client(params, errlog=errlog), read_timeout_seconds=self.read_timeout)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -158,11 +164,13 @@ class Host:
         deny: list[str] | None = None,
         tool_timeout: float = 120.0,
         start_timeout: float = 60.0,
+        log_dir: Path | None = None,
     ):
         self.entries = {e.name: e for e in entries}
         self.deny = deny or []
         self.tool_timeout = tool_timeout
         self.start_timeout = start_timeout
+        self.log_dir = log_dir  # stdio servers' stderr goes to <log_dir>/<name>.log (None: our stderr)
         self.tools: dict[str, ToolInfo] = {}
         self.failed: dict[str, str] = {}  # servers that would not start: name -> reason
         self.restarts: dict[str, int] = {}
@@ -205,7 +213,7 @@ class Host:
     async def start(self, name: str) -> None:
         """Start (or restart) server `name` and refresh its tools."""
         entry = self.entries[name]
-        connection = _Connection(entry, self.tool_timeout)
+        connection = _Connection(entry, self.tool_timeout, self.log_dir)
         try:
             with anyio.fail_after(self.start_timeout):
                 await self._group.start(connection.run)
@@ -214,6 +222,8 @@ class Host:
         except Exception as exc:
             await connection.stop()
             where = entry.url or " ".join([entry.command or "", *entry.args])
+            if self.log_dir is not None and not entry.is_http:
+                where += f"; its log: {self.log_dir / (name + '.log')}"
             cause = _leaf(exc)
             raise HostError(f"MCP server {name} ({where}) failed to start: {cause or type(cause).__name__}") from exc
         self._connections[name] = connection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from memento_client.agent import Agent
 from memento_client.config import ClientConfig
@@ -20,12 +21,13 @@ async def agent_session(
     entries: list[ServerEntry] | None = None,
     listeners: Sequence[Listener] = (),
     run_id: str | None = None,
+    log_dir: Path | None = None,
 ) -> AsyncIterator[Agent]:
     config.require_models()
     entries = entries if entries is not None else load_mcp_config(config.mcp_config)
     llm = LLM(config)
     try:
-        async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s) as host:
+        async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s, log_dir=log_dir) as host:
             yield Agent(llm, host, config, listeners=listeners, run_id=run_id)
     finally:
         await llm.aclose()

@@ -19,9 +19,11 @@ def _short(value: Any, limit: int = 120) -> str:
 def render(event: dict[str, Any]) -> str | None:
     """Rich markup for one event (None for events not worth a line)."""
     kind, t = event["kind"], f"[dim]{event.get('t', 0):7.2f}s[/dim]"
+    if kind == "task":
+        return f"{t} [bold]task[/bold] {escape(_short(event['task']))} [dim]({event.get('tools', '?')} tools, memory {event.get('memory')})[/dim]"
     if kind == "cases":
         ids = event.get("ids") or []
-        return f"{t} [cyan]cases[/cyan] {len(ids)} retrieved ({len(event.get('positive') or [])} successful)" if ids else None
+        return f"{t} [cyan]cases[/cyan] {len(ids)} retrieved ({len(event.get('positive') or [])} successful)"
     if kind == "plan":
         if event.get("final_answer"):
             return f"{t} [bold cyan]plan {event['cycle']}[/bold cyan] → answer"

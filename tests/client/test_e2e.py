@@ -92,6 +92,7 @@ def test_ask_with_a_corpus_indexes_it_and_answers_a_two_hop_question_by_searchin
     (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"search": {"command": "memento-search", "args": []}}}))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MEMENTO_SEARCH_BACKENDS", "local")  # never the internet in tests
+    monkeypatch.setenv("MEMENTO_SEARCH_LOCAL_MODE", "fts")  # BM25 is enough here, and loads no embedder
     question = "In which town was the director of The Glass Orchard born?"
     fake_openai.enqueue(
         text_reply(plan_json("Find who directed The Glass Orchard", "Find where that director was born")),
