@@ -207,3 +207,13 @@ def test_table_cells_are_plain_text():
 
     table = markdown_table([["day", "count", "note"], [datetime(2024, 1, 2), 3.0, "a|b\nc"]])
     assert table.splitlines()[-1] == "| 2024-01-02 | 3 | a\\|b c |"
+
+
+def test_long_sheets_are_paginated_by_rows_with_the_header_repeated():
+    rows = "id,name\n" + "".join(f"{k},item {k}\n" for k in range(450))
+    document = convert_bytes(rows.encode(), filename="long.csv")
+    assert [span.label for span in document.pages] == ["table rows 2-201", "table rows 202-401", "table rows 402-451"]
+    last = document.markdown[document.pages[2].start : document.pages[2].end]
+    assert "| id | name |" in last and "| 449 | item 449 |" in last
+    capped = convert_bytes(rows.encode(), filename="long.csv", limits=Limits(max_rows=100))
+    assert "| 98 | item 98 |" in capped.markdown and "item 99 " not in capped.markdown and "row limit" in capped.warnings[0]
