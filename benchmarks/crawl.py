@@ -111,6 +111,7 @@ def throughput(results: list[dict], latencies: list[float], elapsed: float) -> d
     return {
         "pages": len(results),
         "errors": sum("error" in r for r in results),
+        "error_samples": sorted({r["error"][:160] for r in results if "error" in r})[:3],
         "pages_per_s": round(len(results) / elapsed, 2),
         "p50_ms": round(statistics.median(ordered) * 1000, 1),
         "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 1),

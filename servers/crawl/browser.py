@@ -2,20 +2,23 @@
 
 One browser per server process, started on first use, reused, restarted when it has died;
 at most `concurrency` pages render at once, each within `page_timeout_s`. Pages share one
-browser context (a fresh context per page costs about half a second each here).
+browser context, and each concurrency slot reuses its own tab (crawl4ai's shared pages race under
+concurrency; a fresh context per page costs about half a second each here).
 
 What the browser path guarantees: every request a rendered page makes (the document, its
 scripts, XHR/fetch, frames) is intercepted and answered through the shared `Fetcher`, so
 the same address policy, size cap and timeouts apply as for plain fetches; the document
 itself is the one already fetched and vetted. Images, media, fonts and stylesheets are not
-fetched at all; non-GET requests and WebSockets are refused. Chromium itself points at a
+fetched at all (empty stand-ins answer images and stylesheets); non-GET requests and WebSockets are refused. Chromium itself points at a
 dead proxy, so a request that escaped interception could not connect anywhere.
 """
 
 from __future__ import annotations
 
 import logging
+import copy
 import os
+import weakref
 from pathlib import Path
 
 import anyio
@@ -26,7 +29,13 @@ from memento_servers.crawl.chromium import Chromium
 
 log = logging.getLogger(__name__)
 
-SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet", "manifest", "texttrack", "beacon", "ping"})
+SKIPPED_RESOURCES = frozenset({"media", "font", "manifest", "texttrack", "beacon", "ping", "eventsource", "websocket"})
+# Images and stylesheets are answered with empty stand-ins, not refused: a refused image fires `onerror`,
+# and pages whose handler swaps in a fallback image would then request images forever.
+STAND_INS = {
+    "image": ("image/gif", bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b")),
+    "stylesheet": ("text/css", b""),
+}
 WAIT_UNTIL = "load"  # then SETTLE_S more for scripts that fill the page after it loaded
 SETTLE_S = 0.2
 HOP_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection", "keep-alive"})
@@ -41,23 +50,31 @@ class Browser:
         self.page_timeout_s = page_timeout_s
         self.home = home  # crawl4ai's base directory, so it writes nothing into ~
         self._slots = anyio.Semaphore(concurrency)
+        self._free_tabs = [f"tab-{n}" for n in range(concurrency)]  # one reused browser tab per slot
         self._start_lock = anyio.Lock()
         self._crawler = None
         self._run_config = None
+        self._guarded: weakref.WeakSet = weakref.WeakSet()  # browser contexts whose requests we answer
+        self._guard_lock = anyio.Lock()
         self._documents: dict[str, FetchResult] = {}  # vetted documents, served to the navigations that ask for them
 
     async def render(self, document: FetchResult) -> tuple[str, int]:
         """The DOM (as HTML) of `document` after its scripts ran, and the status the page reported."""
         async with self._slots:
+            tab = self._free_tabs.pop()
             try:
-                return await self._render_once(document)
+                return await self._render_once(document, tab)
             except _BrowserGone:
                 log.warning("Chromium went away; restarting it")
                 await self.close()
-                return await self._render_once(document)
+                return await self._render_once(document, tab)
+            finally:
+                self._free_tabs.append(tab)
 
-    async def _render_once(self, document: FetchResult) -> tuple[str, int]:
-        crawler, config = await self._ensure_started()
+    async def _render_once(self, document: FetchResult, tab: str) -> tuple[str, int]:
+        crawler, shared_config = await self._ensure_started()
+        config = copy.copy(shared_config)
+        config.session_id = tab  # crawl4ai keeps the tab of a session open for the next render in that slot
         url = document.final_url
         self._documents[url] = document
         try:
@@ -99,6 +116,7 @@ class Browser:
             except Exception as exc:
                 self.chromium.stop()
                 raise ToolError(f"cannot connect to Chromium: {exc}; use render='http'") from exc
+            await self._guard_context(crawler.crawler_strategy.browser_manager.default_context)
             self._crawler = crawler
             self._run_config = CrawlerRunConfig(  # built once: crawl4ai's configs are slow to construct
                 cache_mode=CacheMode.BYPASS,
@@ -111,13 +129,28 @@ class Browser:
             return crawler, self._run_config
 
     async def _guard_page(self, page, context=None, **_: object):
-        """crawl4ai hook: route every request of a new page through the fetcher."""
-        await page.route("**/*", self._answer)
-        await page.route_web_socket("**/*", _refuse_web_socket)
+        """crawl4ai hook, before each navigation: make sure the page's context is guarded."""
+        await self._guard_context(context or page.context)
         return page
+
+    async def _guard_context(self, context) -> None:
+        """Route every request of `context` (its pages', frames' and workers') through the fetcher.
+
+        Done for the default context before any tab exists: tabs opened while a route is being added
+        can miss it (such a request then meets the dead proxy and fails).
+        """
+        async with self._guard_lock:
+            if context is not None and context not in self._guarded:
+                await context.route("**/*", self._answer)
+                await context.route_web_socket("**/*", _refuse_web_socket)
+                self._guarded.add(context)
 
     async def _answer(self, route) -> None:
         request = route.request
+        if request.resource_type in STAND_INS:
+            content_type, body = STAND_INS[request.resource_type]
+            await route.fulfill(status=200, content_type=content_type, body=body)
+            return
         if request.resource_type in SKIPPED_RESOURCES or request.method != "GET":
             await route.abort("blockedbyclient")
             return

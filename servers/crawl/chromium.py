@@ -41,6 +41,7 @@ FLAGS = (
     "--mute-audio",
     f"--proxy-server={DEAD_PROXY}",
     "--proxy-bypass-list=<-loopback>",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",  # WebRTC only through the dead proxy too
 )
 
 
