@@ -6,6 +6,7 @@ Plain async code with no MCP imports; `server.py` maps its `DocumentError`s to `
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -52,7 +53,6 @@ class Loaded:
     size: int
     is_pdf: bool
     payload: bytes = b""
-    content_type: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
 
 
@@ -113,7 +113,6 @@ class DocumentService:
         data = result.content
         loaded = Loaded(
             source, content_hash(data), len(data), b"%PDF-" in data[:1024], payload=data,
-            content_type=result.headers.get("content-type"),
             args={"filename": source.name, "content_type": result.headers.get("content-type"), "url": result.final_url},
         )
         self._downloads[url] = (now, loaded)
@@ -123,12 +122,26 @@ class DocumentService:
 
     # ---- conversion ------------------------------------------------------------------------
 
+    def _key(self, loaded: Loaded, pages: list[int] | None) -> str:
+        """Content hash plus everything else the output depends on: pages, type hints, limits."""
+        variant = json.dumps(
+            {
+                "pages": pages,
+                "suffix": Path(loaded.args.get("filename") or "").suffix.lower(),
+                "content_type": loaded.args.get("content_type"),
+                "limits": self.config.limits.model_dump(),
+            },
+            sort_keys=True,
+        )
+        return self.cache.key(loaded.digest, variant)
+
     async def _convert(self, loaded: Loaded, pages: list[int] | None) -> Document:
-        variant = f"pages={','.join(map(str, pages))}" if pages else "all"
-        key = self.cache.key(loaded.digest, variant)
+        key = self._key(loaded, pages)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
+        if pages and (whole := self.cache.get(self._key(loaded, None))) is not None:
+            return select_pages(whole, pages)
         args = {**loaded.args, "pages": pages, "limits": self.config.limits.model_dump()}
         _, data = await self.pool.call("convert", args, loaded.payload)
         document = Document.model_validate_json(data)

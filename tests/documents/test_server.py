@@ -130,6 +130,10 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
             assert payload(await client.call_tool("read_document", {"source": "draft.txt"}))["markdown"] == "first draft"
             (root / "draft.txt").write_text("second, longer draft")
             assert payload(await client.call_tool("read_document", {"source": "draft.txt"}))["markdown"] == "second, longer draft"
+            (root / "same.csv").write_text("a,b\n1,2\n")
+            (root / "same.txt").write_text("a,b\n1,2\n")
+            assert payload(await client.call_tool("read_document", {"source": "same.csv"}))["format"] == "csv"
+            assert payload(await client.call_tool("read_document", {"source": "same.txt"}))["format"] == "text"
 
             # URLs go through the shared SSRF-safe fetcher
             with LocalSite() as site:
