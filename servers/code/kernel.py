@@ -53,6 +53,7 @@ class Execution:
 
     collected: Collected
     stopped: str | None = None  # why the call was stopped: a timeout or a limit
+    timed_out: bool = False
     died: str | None = None  # why the kernel is gone, if it is
 
 
@@ -193,7 +194,7 @@ class Kernel:
                 result.stopped = check()
                 next_check = now + 1.0
             if now >= deadline and result.stopped is None:
-                result.stopped = f"timed out after {timeout_s:g} s"
+                result.stopped, result.timed_out = f"timed out after {timeout_s:g} s", True
             if result.stopped:
                 return await self._stop(msg_id, result)
             if await self._next(msg_id, result, min(POLL_S, deadline - now)):

@@ -7,6 +7,7 @@ import time
 
 from memento_servers.code.config import CodeSettings
 from memento_servers.code.errors import SessionError, WorkspaceError
+from memento_servers.code.kernel import Execution
 from memento_servers.code.models import (
     FileContent,
     FileEntry,
@@ -65,25 +66,15 @@ class CodeService:
                 session.busy = False
                 session.calls += 1
                 session.touch()
+            if execution.died and session.kernel is kernel:  # not already reset or closed meanwhile
+                self.sessions.mark_dead(session, execution.died)
             collected = execution.collected
-            error = RunError(**vars(collected.error)) if collected.error else None
-            if execution.died:
-                if session.kernel is kernel:  # not already reset or closed meanwhile
-                    self.sessions.mark_dead(session, execution.died)
-                error = RunError(
-                    type="SessionDied",
-                    message=f"Python was stopped: {execution.died}. Call reset_session('{session.id}') to restart it; "
-                    "files are kept, variables are lost.",
-                )
-            elif execution.stopped:
-                message = f"stopped: {execution.stopped}; variables are kept"
-                error = RunError(type="Timeout" if "timed out" in execution.stopped else "LimitExceeded", message=message)
             result = RunResult(
                 session_id=session.id,
                 stdout=collected.stdout.render(),
                 stderr=collected.stderr.render(),
                 value=collected.value,
-                error=error,
+                error=run_error(execution, session.id),
                 files_created=changed_files(before, session.workspace.snapshot()),
                 images=len(collected.images),
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
@@ -92,14 +83,19 @@ class CodeService:
             return result, collected.images
 
     async def run_shell(self, command: str, session_id: str | None, timeout_s: float | None) -> ShellResult:
+        timeout = self.timeout(timeout_s)
         session = self.sessions.get(session_id)
         before = session.workspace.snapshot()
-        outcome = await run_shell(
-            self.sessions.sandbox, command, workspace=session.workspace.root, wrap=session.wrap,
-            timeout_s=self.timeout(timeout_s), limit=self.settings.max_output_chars,
-        )  # fmt: skip
-        session.calls += 1
-        session.touch()
+        session.busy = True
+        try:
+            outcome = await run_shell(
+                self.sessions.sandbox, command, workspace=session.workspace.root, wrap=session.wrap,
+                timeout_s=timeout, limit=self.settings.max_output_chars,
+            )  # fmt: skip
+        finally:
+            session.busy = False
+            session.calls += 1
+            session.touch()
         return ShellResult(
             session_id=session.id,
             exit_code=outcome.exit_code,
@@ -170,6 +166,21 @@ class CodeService:
             idle_timeout_s=self.settings.idle_timeout_s,
             sandboxed=self.sessions.sandbox.isolated,
         )
+
+
+def run_error(execution: Execution, session_id: str) -> RunError | None:
+    """The error to report: the session's death, a stop (timeout or limit), or what the code raised."""
+    if execution.died:
+        return RunError(
+            type="SessionDied",
+            message=f"Python was stopped: {execution.died}. Call reset_session('{session_id}') to restart it; "
+            "files are kept, variables are lost.",
+        )
+    if execution.stopped:
+        kind = "Timeout" if execution.timed_out else "LimitExceeded"
+        return RunError(type=kind, message=f"stopped: {execution.stopped}; variables are kept")
+    raised = execution.collected.error
+    return RunError(type=raised.type, message=raised.message, traceback=raised.traceback) if raised else None
 
 
 def _decode_base64(content: str) -> bytes:

@@ -165,10 +165,19 @@ class SessionManager:
                 f"{len(self.sessions)} sessions are open, the limit: close_session one you no longer need "
                 "(list_sessions shows them) or reuse one by passing its session_id"
             )
-        session = self.spares.pop(0) if warm and self.spares else self._new_session()
+        session = self._take_spare() if warm else None
+        session = session or self._new_session()
         self._refill.set()
         self.sessions[session.id] = session
         return session
+
+    def _take_spare(self) -> Session | None:
+        while self.spares:
+            spare = self.spares.pop(0)
+            if spare.kernel is not None and spare.kernel.alive:
+                return spare
+            self._destroy(spare)
+        return None
 
     def get(self, session_id: str | None, *, create: bool = True, warm: bool = False) -> Session:
         """The named session, or a new one when `session_id` is None and `create`."""
