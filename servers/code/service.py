@@ -176,10 +176,11 @@ def run_error(execution: Execution, session_id: str) -> RunError | None:
             message=f"Python was stopped: {execution.died}. Call reset_session('{session_id}') to restart it; "
             "files are kept, variables are lost.",
         )
-    if execution.stopped:
-        kind = "Timeout" if execution.timed_out else "LimitExceeded"
-        return RunError(type=kind, message=f"stopped: {execution.stopped}; variables are kept")
     raised = execution.collected.error
+    if execution.stopped:  # the traceback, if any, is the KeyboardInterrupt's: where the code was stopped
+        kind = "Timeout" if execution.timed_out else "LimitExceeded"
+        where = raised.traceback if raised else ""
+        return RunError(type=kind, message=f"stopped: {execution.stopped}; variables are kept", traceback=where)
     return RunError(type=raised.type, message=raised.message, traceback=raised.traceback) if raised else None
 
 
