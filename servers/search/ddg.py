@@ -35,6 +35,7 @@ class DuckDuckGoBackend:
         self.timeout_s = timeout_s
         self.region = region
         self.engines = engines
+        logging.getLogger("ddgs").setLevel(logging.WARNING)  # it logs every failing engine at INFO
 
     def _search_blocking(self, query: str, max_results: int) -> list[dict[str, Any]]:
         from ddgs import DDGS

@@ -1,6 +1,5 @@
 """The memento-search MCP server: tool declarations only (the work is in chain.py, local.py, engines.py)."""
 
-from __future__ import annotations
 
 import argparse
 import json

@@ -28,7 +28,7 @@ def hotpot_index(tmp_path_factory) -> Path:
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["documents"] == 140 and report["total_chunks"] == 140
+    assert report["documents"] == 140 and report["total_chunks"] >= 140
     return index
 
 
