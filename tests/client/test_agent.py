@@ -15,6 +15,7 @@ from memento_client.host import Host
 from memento_client.llm import LLM
 from tests.client.conftest import make_config, toy_entry
 from tests.client.scripted import answer_json, plan_json
+from tests.client.test_host import alive
 from tests.fakes.openai_server import error_reply, text_reply, tool_call_reply
 
 pytestmark = pytest.mark.anyio
@@ -128,9 +129,10 @@ async def test_step_cap_stuck_loop_and_budgets(fake_openai):
             assert (result.answer, result.stop_reason) == ("cheap", "budget:tokens")
 
 
-async def test_a_server_that_crashes_mid_task_is_restarted(fake_openai):
+async def test_a_server_that_crashes_mid_task_is_restarted_once_per_call(fake_openai):
     with anyio.fail_after(120):
         async with Host([toy_entry()]) as host:
+            first_pid = (await host.call("toy__echo", {"text": "before"})).structured["pid"]
             fake_openai.enqueue(
                 text_reply(plan_json("crash it, then echo")),
                 tool_call_reply(("toy__crash", {})),
@@ -140,6 +142,9 @@ async def test_a_server_that_crashes_mid_task_is_restarted(fake_openai):
             )
             result = await _run(fake_openai, host)
             tools = [e for e in result.events if e["kind"] == "tool"]
+            # the crashing call is retried once on a fresh server, which it crashes too: reported to the model
             assert [(t["name"], t["ok"], t["restarted"]) for t in tools] == [("toy__crash", False, True), ("toy__echo", True, True)]
             assert "Connection closed" in _tool_messages(fake_openai.chat_requests[2])[0]["content"]
             assert result.answer == "back" and host.restarts["toy"] == 2
+            echoed = json.loads(_tool_messages(fake_openai.chat_requests[3])[-1]["content"])
+            assert echoed["text"] == "still here" and echoed["pid"] != first_pid and not alive(first_pid)

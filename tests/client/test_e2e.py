@@ -29,11 +29,12 @@ def servers(**entries: dict) -> list:
     return parse_mcp_config({"mcpServers": entries})
 
 
-async def test_a_document_read_and_a_computation_answer_a_multi_hop_question(fake_openai, tmp_path):
+async def test_a_multi_hop_answer_from_documents_and_code_becomes_a_case_the_next_task_plans_with(fake_openai, tmp_path):
     (tmp_path / "notes.md").write_text(NOTES)
     entries = servers(
         documents={"command": "memento-documents", "args": ["--root", str(tmp_path)]},
         code={"command": "memento-code", "args": []},
+        memory={"command": "memento-memory", "args": []},
     )
     question = "In which year did the observatory in my notes close?"
     fake_openai.enqueue(
@@ -43,45 +44,30 @@ async def test_a_document_read_and_a_computation_answer_a_multi_hop_question(fak
         tool_call_reply(("code__run_python", {"code": "1879 + 76"})),
         text_reply("1879 + 76 = 1955"),
         text_reply(answer_json("1955")),
-    )
-    config = make_config(fake_openai, memory="off")
-    llm = LLM(config)
-    with anyio.fail_after(150):
-        async with Host(entries) as host:
-            assert {"documents__read_document", "code__run_python"} <= set(host.tools)
-            assert not any(name.endswith("__server_info") for name in host.tools)
-            result = await Agent(llm, host, config).run(question, gold=["1955"])
-    await llm.aclose()
-    assert (result.answer, result.metrics) == ("1955", {"em": 1.0, "f1": 1.0})
-    read, computed = (m for r in fake_openai.chat_requests for m in r.messages if m["role"] == "tool")
-    assert "founded in 1879 by Ada Lindqvist" in json.loads(read["content"])["markdown"]
-    assert "1955" in computed["content"]
-    tools = [e for e in result.events if e["kind"] == "tool"]
-    assert [(t["name"], t["ok"]) for t in tools] == [("documents__read_document", True), ("code__run_python", True)]
-
-
-async def test_a_case_written_by_one_task_is_shown_to_the_planner_of_the_next(fake_openai):
-    entries = servers(memory={"command": "memento-memory", "args": []})
-    fake_openai.enqueue(
-        text_reply(plan_json("Look up the capital of France")),
-        text_reply("Paris is the capital of France."),
-        text_reply(answer_json("Paris")),
-        text_reply(answer_json("Paris")),  # the second task answers at once, from the case
+        text_reply(answer_json("1955")),  # the second task answers at once, from the case
     )
     config = make_config(fake_openai, memory="similarity", cases_k=4)
     llm = LLM(config)
     with anyio.fail_after(170):
         async with Host(entries) as host:
             agent = Agent(llm, host, config, run_id="e2e-run")
-            assert agent.tools == []  # the case bank is the loop's, not the model's
-            first = await agent.run("What is the capital of France?", gold=["Paris"])
-            assert first.reward == 1.0 and first.case_id
-            second = await agent.run("Which city is the capital of France?")
+            assert {"documents__read_document", "code__run_python"} <= {t.qualified for t in agent.tools}
+            assert not any(t.server == "memory" or t.name == "server_info" for t in agent.tools)  # the loop's, not the model's
+            first = await agent.run(question, gold=["1955"])
+            second = await agent.run("When did the observatory from my notes shut down?")
     await llm.aclose()
+
+    assert (first.answer, first.metrics, first.reward) == ("1955", {"em": 1.0, "f1": 1.0}, 1.0) and first.case_id
+    read, computed = (m for r in fake_openai.chat_requests[:6] for m in r.messages if m["role"] == "tool")
+    assert "founded in 1879 by Ada Lindqvist" in json.loads(read["content"])["markdown"]
+    assert "1955" in computed["content"]
+    tools = [e for e in first.events if e["kind"] == "tool"]
+    assert [(t["name"], t["ok"]) for t in tools] == [("documents__read_document", True), ("code__run_python", True)]
+
     assert second.retrieved_case_ids == [first.case_id]
     prompt = fake_openai.chat_requests[-1].text()
     assert "Successful cases" in prompt and f"[case {first.case_id}]" in prompt
-    assert "Look up the capital of France" in prompt and "Answer: Paris" in prompt
+    assert "Add the years" in prompt and "Answer: 1955" in prompt
     assert second.case_id is None  # no gold and no judge: no reward, so nothing is written
 
 
