@@ -80,3 +80,6 @@ class SessionList(BaseModel):
     max_sessions: int
     idle_timeout_s: float
     sandboxed: bool = Field(description="False only when the server runs with --unsafe-no-sandbox.")
+    session_caps: Literal["cgroups", "rlimits"] = Field(
+        description="How process and memory caps apply: per session (cgroups) or per process only (rlimits)."
+    )

@@ -183,7 +183,8 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             sid = (await run(client, "import os, signal"))["session_id"]
 
             forked, error = (await run(client, FORKS, sid))["stdout"].split()
-            assert int(forked) < 32 and error == "BlockingIOError"
+            caps = payload(await client.call_tool("list_sessions", {}))["session_caps"]
+            assert int(forked) < 32 and error == "BlockingIOError", f"fork cap not enforced (caps: {caps})"
             bomb = "f(){ f|f& }; f; sleep 2; ps -e | wc -l"
             counted = payload(await client.call_tool("run_shell", {"command": bomb, "session_id": sid, "timeout_s": 3}))
             assert counted["timed_out"] or int(counted["stdout"] or 0) <= 32
