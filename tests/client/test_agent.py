@@ -78,6 +78,15 @@ async def test_plan_execute_answer_with_parallel_calls_tool_errors_and_repair(fa
             assert (await _run(fake_openai, host, max_cycles=1)).answer == "7"
             assert "last cycle" in fake_openai.chat_requests[1].messages[-1]["content"]
 
+            # a long tool output is cut to the budget, with a note saying how to get the rest
+            fake_openai.requests.clear()
+            fake_openai.enqueue(text_reply(plan_json("echo a lot")), tool_call_reply(("toy__echo", {"text": "x" * 5000})))
+            fake_openai.enqueue(text_reply("long"), text_reply(answer_json("long")))
+            await _run(fake_openai, host, tool_output_chars=300)
+            [cut] = _tool_messages(fake_openai.chat_requests[2])
+            assert cut["content"].startswith('{\n  "text": "xxx') and len(cut["content"]) < 420
+            assert "more characters cut; ask for a narrower range or the next page" in cut["content"]
+
             # 429 then success, inside the loop
             fake_openai.enqueue(error_reply(429, retry_after=0.01), text_reply(answer_json("5")))
             assert (await _run(fake_openai, host)).answer == "5"
