@@ -32,10 +32,14 @@ async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, n
     folder = new_run_dir("ask")
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
-    listeners = [LiveView()] if live else []
+    view = LiveView(spinner=True) if live else None
     logs = folder / "logs" if live else None  # the live view owns the terminal
-    async with agent_session(config, entries=entries, listeners=listeners, run_id=folder.name, log_dir=logs) as agent:
-        result = await agent.run(question, notes=notes, task_id="1")
+    try:
+        async with agent_session(config, entries=entries, listeners=[view] if view else [], run_id=folder.name, log_dir=logs) as agent:
+            result = await agent.run(question, notes=notes, task_id="1")
+    finally:
+        if view is not None:
+            view.close()
     writer = _Writer(folder / "iter-1")
     await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
     writer.close()

@@ -96,6 +96,7 @@ class Executor:
             else:
                 try:
                     arguments = call.parsed_arguments()
+                    trajectory.emit("tool_start", subtask=subtask.id, name=call.name)
                     outcome = await self.host.call(call.name, arguments)
                 except ValueError as problem:
                     outcome, arguments = ToolOutcome(f"{call.name}: {problem}", True), {"_raw": call.arguments}

@@ -51,13 +51,46 @@ def render(event: dict[str, Any]) -> str | None:
     return None
 
 
-class LiveView:
-    """Prints events as they happen (to stderr, so stdout carries only the answer)."""
+def activity(event: dict[str, Any]) -> str | None:
+    """What the agent is doing after `event`, for the spinner line (None: done)."""
+    kind = event["kind"]
+    if kind == "task":
+        return "retrieving cases…"
+    if kind in ("cases", "budget") or (kind == "subtask" and event["phase"] == "end"):
+        return "planning…"
+    if kind == "plan":
+        return "answering…" if event.get("final_answer") else "executing…"
+    if kind == "subtask" or kind == "tool":
+        return f"subtask {event.get('id', event.get('subtask'))}: thinking…"
+    if kind == "tool_start":
+        return f"subtask {event['subtask']}: {event['name']}…"
+    if kind == "answer":
+        return "scoring and saving the case…"
+    return None if kind == "case_written" or kind == "reward" else "working…"
 
-    def __init__(self, console: Console | None = None):
+
+class LiveView:
+    """Prints events as they happen, with a spinner naming the step in progress (all on stderr, so
+    stdout carries only the answer). Call `close()` when the run ends."""
+
+    def __init__(self, console: Console | None = None, spinner: bool = False):
         self.console = console or Console(stderr=True, highlight=False)
+        self.status = self.console.status("[dim]starting the MCP servers…[/dim]") if spinner and self.console.is_terminal else None
+        if self.status is not None:
+            self.status.start()
 
     def __call__(self, event: dict[str, Any]) -> None:
         line = render(event)
         if line is not None:
             self.console.print(line)
+        if self.status is not None:
+            doing = activity(event)
+            if doing is None:
+                self.status.stop()
+            else:
+                self.status.update(f"[dim]{escape(doing)}[/dim]")
+                self.status.start()
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
