@@ -41,6 +41,7 @@ PRICES: dict[str, tuple[float, float]] = {
     "gpt-5": (1.25, 10.00),
 }
 MAX_RETRY_DELAY_S = 60.0
+_THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)  # reasoning some local models print inline
 _RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -205,7 +206,10 @@ class LLM:
             for c in (choice.message.tool_calls or [])
             if getattr(c, "function", None) is not None
         ]
-        return Completion(choice.message.content, calls, choice.finish_reason)
+        content = choice.message.content
+        if content and "<think>" in content:
+            content = _THINKING.sub("", content).strip()
+        return Completion(content, calls, choice.finish_reason)
 
     async def _send(self, request: dict[str, Any]) -> Any:
         adapted = False

@@ -100,3 +100,9 @@ async def test_unknown_models_count_calls_without_cost(fake_openai):
     usage = Usage()
     await _llm(make_config(fake_openai, model="local-llama")).complete("planner", USER, usage=usage)
     assert usage.cost_usd == 0 and usage.unpriced_calls == 1
+
+
+async def test_inline_reasoning_of_local_models_is_dropped(fake_openai):
+    fake_openai.enqueue(text_reply('<think>maybe {"a": 1}?\nno.</think>\n{"final_answer": "x"}'))
+    reply = await _llm(make_config(fake_openai)).complete("planner", USER, usage=Usage())
+    assert reply.content == '{"final_answer": "x"}'
