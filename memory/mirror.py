@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 
 from memento_memory.index import VectorIndex
 from memento_memory.models import Case, CaseFilters
@@ -113,7 +114,11 @@ class Mirror:
         with self.lock:
             changed = [case_id for case_id, rev in stored.items() if self.revs.get(case_id) != rev]
             removed = [case_id for case_id in self.revs if case_id not in stored]
-        if changed:
+        if len(changed) > max(1000, len(stored) // 10):  # first load or a big change: one scan
+            table = store.read_all()
+            rows = table.filter(pa.compute.is_in(table.column("id"), pa.array(changed)))
+            self.upsert(rows)
+        elif changed:
             self.upsert(store.read_ids(changed))
         self.remove(removed)
         self.version = version
