@@ -154,3 +154,20 @@ def test_datasets_in_every_format(tmp_path):
     assert load_dataset(frames)[0].answers == ["1999"]
     [item] = load_dataset(memento)
     assert item.answers == ["a", "b"] and len(item.id) == 16
+
+
+def test_iterations_carry_the_case_bank_over(workspace, fake_openai, capsys):
+    config = json.loads((workspace / "mcp.json").read_text())
+    config["mcpServers"]["memory"] = {"command": sys.executable, "args": ["-m", "tests.client.toy_memory_server"], "cwd": str(REPO)}
+    (workspace / "mcp.json").write_text(json.dumps(config))
+    out = workspace / "run"
+    assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity")) == 0
+    first, second = _rows(out / "iter-1" / "results.jsonl"), _rows(out / "iter-2" / "results.jsonl")
+    assert all(r["retrieved_case_ids"] == [] and r["case_id"] for r in first)  # an empty bank, then one case per task
+    for row in second:
+        [own] = [r for r in first if r["id"] == row["id"]]
+        assert own["case_id"] in row["retrieved_case_ids"]
+    planner_prompts = [r.text() for r in fake_openai.chat_requests if r.messages[0]["content"].startswith("You are the planner")]
+    assert sum("Past cases similar to this task" in p for p in planner_prompts) >= 2
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [s["overall"]["em"] for s in summary["iterations"]] == [1.0, 1.0]
