@@ -22,6 +22,11 @@ class CodeSettings(ServerSettings):
     workspace_root: Path | None = Field(
         None, description="Folder that holds the session workspaces (default: a private temp folder, removed on exit)."
     )
+    cgroups: bool = Field(
+        True,
+        description="Cap processes and memory per session with cgroups when this server may create them "
+        "(otherwise a root server runs sandboxes as an unprivileged uid so the process cap still holds).",
+    )
     max_sessions: int = Field(8, ge=1, le=256, description="Concurrent sessions at most.")
     idle_timeout_s: float = Field(1800, gt=0, description="A session unused this long is closed and its files removed.")
     warm_kernels: int = Field(1, ge=0, le=4, description="Python sessions started ahead of use, so a new session answers fast.")

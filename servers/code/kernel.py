@@ -104,6 +104,7 @@ class Kernel:
 
         shutil.rmtree(self.sockets, ignore_errors=True)  # a previous kernel's sockets would be mistaken for ours
         self.sockets.mkdir()
+        self.sandbox.own(self.sockets)
         connection = self._connection()
         inside = CONNECTION_INSIDE if self.sandbox.isolated else str(connection)
         env = self.sandbox.environment(self.workspace, {"MPLBACKEND": INLINE_BACKEND})

@@ -80,6 +80,7 @@ class SessionList(BaseModel):
     max_sessions: int
     idle_timeout_s: float
     sandboxed: bool = Field(description="False only when the server runs with --unsafe-no-sandbox.")
-    session_caps: Literal["cgroups", "rlimits"] = Field(
-        description="How process and memory caps apply: per session (cgroups) or per process only (rlimits)."
+    session_caps: Literal["cgroups", "unprivileged_uid", "rlimits"] = Field(
+        description="How the process and memory caps hold: per session (cgroups), or through per-process "
+        "rlimits (run as an unprivileged host uid when the server is root)."
     )

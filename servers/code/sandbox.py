@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 WORKSPACE = "/workspace"
 SANDBOX_UID = 1000
+UNPRIVILEGED_UID = 100_000  # host uid of a root server's sandboxes when cgroups are unavailable
+STAGE = Path("/mnt")  # covered by a tmpfs in a private mount namespace; the host's /mnt is untouched
 ETC_FILES = (
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "fonts", "localtime",
     "mime.types", "nsswitch.conf", "hosts", "protocols", "services",
@@ -83,6 +86,7 @@ class Sandbox:
     limits: Limits
     bwrap: str | None  # None: --unsafe-no-sandbox
     etc: Path = Path("/nonexistent")  # set by prepare()
+    outer_uid: int | None = None  # set by run_as_unprivileged()
 
     @property
     def isolated(self) -> bool:
@@ -101,6 +105,16 @@ class Sandbox:
             "MPLCONFIGDIR": f"{tmp}/.matplotlib", "IPYTHONDIR": f"{tmp}/.ipython", "XDG_CACHE_HOME": f"{tmp}/.cache",
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1", **extra,
         }  # fmt: skip
+
+    def run_as_unprivileged(self) -> bool:
+        """For a root server without cgroups: run sandboxes as an unprivileged host uid, because the kernel
+        does not enforce RLIMIT_NPROC for root. Returns whether that is possible here."""
+        if not self.isolated or os.geteuid() != 0:
+            return False
+        if not all(Path(tool).exists() for tool in ("/usr/bin/unshare", "/usr/bin/setpriv", str(STAGE))):
+            return False
+        self.outer_uid = UNPRIVILEGED_UID
+        return True
 
     def prepare(self, folder: Path) -> None:
         """Write the generated /etc files into `folder`, a host-only folder the sandbox cannot write."""
@@ -136,18 +150,40 @@ class Sandbox:
                 args += ["--ro-bind", str(top), str(top)]
         for name in ETC_FILES:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        files = {"/etc/passwd": self.etc / "passwd", "/etc/group": self.etc / "group", **files}
-        for folder in self.python_dirs:
-            args += ["--ro-bind", str(folder), str(folder)]
         args += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
-        for inside, host in files.items():
-            args += ["--ro-bind", str(host), inside]
+        binds = [("--ro-bind", d, str(d)) for d in self.python_dirs]
+        binds += [("--ro-bind", self.etc / "passwd", "/etc/passwd"), ("--ro-bind", self.etc / "group", "/etc/group")]
+        binds += [("--ro-bind", host, inside) for inside, host in files.items()]
         if sockets is not None:
-            args += ["--bind", str(sockets), str(sockets)]
-        args += ["--bind", str(workspace), WORKSPACE, "--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
+            binds.append(("--bind", sockets, str(sockets)))
+        binds.append(("--bind", workspace, WORKSPACE))
+        staged = [(option, STAGE / str(n) if self.outer_uid is not None else source, inside)
+                  for n, (option, source, inside) in enumerate(binds)]  # fmt: skip
+        for option, source, inside in staged:
+            args += [option, str(source), inside]
+        args += ["--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv"]
         for key, value in env.items():
             args += ["--setenv", key, value]
-        return [*args, "--"]
+        if self.outer_uid is None:
+            return [*args, "--"]
+        return [*self._unprivileged([source for _, source, _ in binds]), *args, "--"]
+
+    def _unprivileged(self, sources: list[Path]) -> list[str]:
+        """A prefix that runs bwrap as `outer_uid` (so RLIMIT_NPROC applies): in a private mount namespace,
+        every bind source is first mounted under STAGE, where that uid can reach it."""
+        steps = [f"mount -t tmpfs -o mode=0755 memento {STAGE}"]
+        for n, source in enumerate(sources):
+            point = STAGE / str(n)
+            steps.append(f"{'mkdir' if source.is_dir() else 'touch'} {point} && mount --bind {shlex.quote(str(source))} {point}")
+        uid = self.outer_uid
+        steps.append(f'exec /usr/bin/setpriv --reuid={uid} --regid={uid} --clear-groups "$@"')
+        script = " && ".join(steps)
+        return ["/usr/bin/unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh"]
+
+    def own(self, path: Path) -> None:
+        """Give `path` to the sandbox's host uid, when it has its own."""
+        if self.outer_uid is not None:
+            os.chown(path, self.outer_uid, self.outer_uid, follow_symlinks=False)
 
 
 def build_sandbox(*, unsafe: bool, bwrap: str, python: Path | None, limits: Limits) -> Sandbox:

@@ -165,7 +165,7 @@ class CodeService:
             max_sessions=self.settings.max_sessions,
             idle_timeout_s=self.settings.idle_timeout_s,
             sandboxed=self.sessions.sandbox.isolated,
-            session_caps="cgroups" if self.sessions.cgroups else "rlimits",
+            session_caps=self.sessions.caps,
         )
 
 

@@ -75,15 +75,16 @@ class SessionManager:
         self.sessions: dict[str, Session] = {}
         self.spares: list[Session] = []
         self.base = Path(tempfile.mkdtemp(prefix="memento-code-", dir=settings.workspace_root))
-        self.cgroups = CgroupLimits.detect(self.base.name)
+        self.cgroups = CgroupLimits.detect(self.base.name) if settings.cgroups and sandbox.isolated else None
+        unprivileged = self.cgroups is None and sandbox.run_as_unprivileged()
+        self.caps = "cgroups" if self.cgroups else "unprivileged_uid" if unprivileged else "rlimits"
         sandbox.prepare(self.base / "etc")
         self.sandbox_error: Exception | None = None
         self._checked = False
         self._refill = anyio.Event()
         log.info(
-            "code sessions in %s; sandbox %s; per-session caps via %s",
-            self.base, "bubblewrap" if sandbox.isolated else "DISABLED (unsafe)",
-            "cgroups" if self.cgroups else "rlimits only (fork cap unenforced for a root server)",
+            "code sessions in %s; sandbox %s; caps via %s",
+            self.base, "bubblewrap" if sandbox.isolated else "DISABLED (unsafe)", self.caps,
         )  # fmt: skip
 
     # lifecycle -----------------------------------------------------------------------------
@@ -146,9 +147,12 @@ class SessionManager:
         folder = self.base / session_id
         for sub in ("workspace", "sockets", "host", "tmp"):
             (folder / sub).mkdir(parents=True)
+        for shared in ("workspace", "sockets"):
+            self.sandbox.own(folder / shared)
         workspace = Workspace(
-            folder / "workspace", max_bytes=self.settings.workspace_mb * MB, max_file_bytes=self.settings.max_file_mb * MB
-        )
+            folder / "workspace", max_bytes=self.settings.workspace_mb * MB,
+            max_file_bytes=self.settings.max_file_mb * MB, owner=self.sandbox.outer_uid,
+        )  # fmt: skip
         return Session(session_id, folder, workspace, self._confine(session_id))
 
     def _confine(self, session_id: str) -> Callable[[list[str]], list[str]]:
@@ -232,6 +236,7 @@ class SessionManager:
         if clear_files:
             shutil.rmtree(session.workspace.root, ignore_errors=True)
             session.workspace.root.mkdir()
+            self.sandbox.own(session.workspace.root)
         session.touch()
 
     def close(self, session_id: str) -> None:

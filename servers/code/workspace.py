@@ -60,10 +60,11 @@ def _kind(mode: int) -> str:
 class Workspace:
     """One session's folder, seen from the host."""
 
-    def __init__(self, root: Path, *, max_bytes: int, max_file_bytes: int):
+    def __init__(self, root: Path, *, max_bytes: int, max_file_bytes: int, owner: int | None = None):
         self.root = root
         self.max_bytes = max_bytes
         self.max_file_bytes = max_file_bytes
+        self.owner = owner  # host uid the sandbox runs as, if not this server's: files written get it
 
     @contextmanager
     def _directory(self, parts: list[str], *, create: bool = False) -> Iterator[int]:
@@ -74,6 +75,8 @@ class Workspace:
                 if create:
                     try:
                         os.mkdir(part, 0o755, dir_fd=fd)
+                        if self.owner is not None:
+                            os.chown(part, self.owner, self.owner, dir_fd=fd, follow_symlinks=False)
                     except FileExistsError:
                         pass
                 try:
@@ -130,6 +133,8 @@ class Workspace:
         with os.fdopen(fd, "wb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                 raise WorkspaceError(f"{path!r} is not a regular file")
+            if self.owner is not None:
+                os.fchown(handle.fileno(), self.owner, self.owner)
             handle.write(data)
             handle.flush()
             return os.fstat(handle.fileno()).st_size

@@ -211,3 +211,24 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             payload(await client.call_tool("reset_session", {"session_id": sid}))
             assert (await run(client, "6 * 7", sid))["value"] == "42"
             assert payload(await client.call_tool("list_sessions", {}))["sessions"][0]["state"] == "idle"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the unprivileged-uid mode exists for root servers only")
+async def test_root_server_without_cgroups_runs_sandboxes_as_an_unprivileged_uid(tmp_path):
+    args = ["--no-cgroups", "--max-processes", "32", "--warm-kernels", "0"]
+    with anyio.fail_after(60):
+        async with connect("code", args=args, env=SECRETS) as client:
+            sid = payload(await client.call_tool("write_file", {"path": "d/notes.txt", "content": "from host"}))["session_id"]
+            assert payload(await client.call_tool("list_sessions", {}))["session_caps"] == "unprivileged_uid"
+            edited = await run(client, "open('d/notes.txt', 'a').write(', edited')\nopen('d/notes.txt').read()", sid)
+            assert edited["value"] == "'from host, edited'", "files written by the server stay writable inside"
+
+            forked, error = (await run(client, FORKS, sid))["stdout"].split()
+            assert int(forked) < 32 and error == "BlockingIOError"
+            setup = f"READ=['/etc/shadow', {str(PROJECT / 'README.md')!r}]\nWRITE=['/usr/x', {str(tmp_path / 'x')!r}]\n"
+            setup += f"NET=[]\nHOME={str(Path.home())!r}\nHOST_PID={os.getpid()}\nCONNECTION='/run/memento/kernel.json'\n"
+            seen = await value(client, setup + PROBE, sid)
+            assert all(v.startswith("refused") for v in [*seen["read"].values(), *seen["write"].values()])
+            assert not any(secret in json.dumps(seen["env"]) for secret in SECRETS.values())
+            shell = payload(await client.call_tool("run_shell", {"command": "touch made && id -u", "session_id": sid}))
+            assert shell["stdout"] == "1000\n" and shell["files_created"] == ["made"]
