@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from memento_servers.documents.model import MIB, Limits
 from memento_servers.documents.service import ServiceConfig
@@ -40,6 +40,16 @@ class DocumentsSettings(ServerSettings):
     semantic: bool = Field(
         False, description="Also rank find_in_document passages with sentence embeddings (needs sentence-transformers)."
     )
+
+    @field_validator("roots")
+    @classmethod
+    def _roots_are_folders(cls, roots: list[Path]) -> list[Path]:
+        if not roots:
+            raise ValueError("give at least one --root folder")
+        missing = [str(root) for root in roots if not root.is_dir()]
+        if missing:
+            raise ValueError(f"not an existing folder: {', '.join(missing)}")
+        return [root.resolve() for root in roots]
 
     def service_config(self) -> ServiceConfig:
         limits = Limits(

@@ -217,3 +217,14 @@ def test_long_sheets_are_paginated_by_rows_with_the_header_repeated():
     assert "| id | name |" in last and "| 449 | item 449 |" in last
     capped = convert_bytes(rows.encode(), filename="long.csv", limits=Limits(max_rows=100))
     assert "| 98 | item 98 |" in capped.markdown and "item 99 " not in capped.markdown and "row limit" in capped.warnings[0]
+
+
+def test_settings_refuse_roots_that_are_not_folders(tmp_path: Path):
+    from pydantic import ValidationError
+
+    from memento_servers.documents.config import DocumentsSettings
+
+    with pytest.raises(ValidationError, match="not an existing folder"):
+        DocumentsSettings(roots=[tmp_path / "missing"])
+    config = DocumentsSettings(roots=[tmp_path], max_file_mb=2).service_config()
+    assert config.roots == [tmp_path.resolve()] and config.limits.max_bytes == 2 * 1024 * 1024
