@@ -106,3 +106,9 @@ async def test_inline_reasoning_of_local_models_is_dropped(fake_openai):
     fake_openai.enqueue(text_reply('<think>maybe {"a": 1}?\nno.</think>\n{"final_answer": "x"}'))
     reply = await _llm(make_config(fake_openai)).complete("planner", USER, usage=Usage())
     assert reply.content == '{"final_answer": "x"}'
+
+
+async def test_a_request_that_times_out_is_retried(fake_openai):
+    fake_openai.enqueue(Reply(content="late", delay=2.0), text_reply("on time"))
+    reply = await _llm(make_config(fake_openai, request_timeout_s=0.3)).complete("planner", USER, usage=Usage())
+    assert reply.content == "on time" and len(fake_openai.chat_requests) == 2

@@ -263,6 +263,13 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (timeout, Ctrl-C) is normal here, not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
 
 def serve(fake: FakeOpenAI) -> Callable[[], None]:
     """Serve `fake` on a free loopback port in a background thread; returns the function that stops it."""
