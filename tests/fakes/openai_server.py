@@ -1,5 +1,7 @@
 """A fake OpenAI-compatible HTTP server for tests: real HTTP on 127.0.0.1, scripted replies, recorded requests.
 
+    from tests.fakes.openai_server import fake_openai  # in a conftest.py: makes the fixture available
+
     def test_x(fake_openai):
         fake_openai.enqueue(tool_call_reply(("search__search", {"query": "x"})), text_reply("done"))
         client = AsyncOpenAI(base_url=fake_openai.url, api_key="test")
