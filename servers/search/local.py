@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ class LocalBackend:
         self.store = store
         self.embedder = embedder
         self.retrieval = retrieval
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-fts")
 
     def describe(self) -> str:
         if not self.store.exists():
@@ -52,23 +54,26 @@ class LocalBackend:
 
     def rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
         """Rows and fused scores, best first (blocking)."""
-        if self.store.chunks() is None or not self.store.count():
+        if self.store.chunks() is None:
+            raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is not indexed: run `memento-search index PATH`")
+        mode = self.retrieval.mode
+        if mode == "fts":
+            return [(row, float(row["_score"])) for row in self.store.text_search(query, limit)]
+        if mode == "vector":
+            return [(row, 1.0 - float(row["_distance"])) for row in self._vector_ranking(query, limit)]
+        depth = max(self.retrieval.depth, limit)
+        text_future = self._pool.submit(self.store.text_search, query, depth)  # overlaps the query embedding
+        vector_ranking = self._vector_ranking(query, depth)
+        text_ranking = text_future.result()
+        rows = {row["id"]: row for row in (*text_ranking, *vector_ranking)}
+        if not rows and not self.store.count():
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
-        mode, depth = self.retrieval.mode, max(self.retrieval.depth, limit)
-        rankings, weights = [], []
-        if mode in ("hybrid", "fts"):
-            rankings.append(self.store.text_search(query, depth if mode == "hybrid" else limit))
-            weights.append(self.retrieval.fts_weight)
-        if mode in ("hybrid", "vector"):
-            vector = self.embedder.embed([query])[0]
-            rankings.append(self.store.vector_search(vector, depth if mode == "hybrid" else limit))
-            weights.append(1.0)
-        if mode != "hybrid":
-            ranking = rankings[0]
-            return [(row, float(row["_score"] if "_score" in row else -row["_distance"])) for row in ranking]
-        rows = {row["id"]: row for ranking in rankings for row in ranking}
-        fused = rrf([[row["id"] for row in ranking] for ranking in rankings], weights, self.retrieval.rrf_k, depth)
+        rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
+        fused = rrf(rankings, [self.retrieval.fts_weight, 1.0], self.retrieval.rrf_k, depth)
         return [(rows[item], score) for item, score in fused[:limit]]
+
+    def _vector_ranking(self, query: str, limit: int) -> list[dict[str, Any]]:
+        return self.store.vector_search(self.embedder.embed([query])[0], limit)
 
     def to_result(self, row: dict[str, Any], score: float) -> Result:
         return Result(

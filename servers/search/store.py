@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ class ChunkStore:
             import lancedb
 
             self.index_dir.mkdir(parents=True, exist_ok=True)
-            self._db = lancedb.connect(str(self.index_dir))
+            # re-check the table version at most every few seconds, so a running server sees re-indexing
+            self._db = lancedb.connect(str(self.index_dir), read_consistency_interval=timedelta(seconds=5))
         return self._db
 
     def _table_names(self) -> set[str]:
