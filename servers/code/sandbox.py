@@ -174,7 +174,8 @@ class Sandbox:
         steps = [f"mount -t tmpfs -o mode=0755 memento {STAGE}"]
         for n, source in enumerate(sources):
             point = STAGE / str(n)
-            steps.append(f"{'mkdir' if source.is_dir() else 'touch'} {point} && mount --bind {shlex.quote(str(source))} {point}")
+            create = "mkdir" if source.is_dir() else "touch"
+            steps.append(f"{create} {point} && mount --bind {shlex.quote(str(source))} {point}")
         uid = self.outer_uid
         steps.append(f'exec /usr/bin/setpriv --reuid={uid} --regid={uid} --clear-groups "$@"')
         script = " && ".join(steps)

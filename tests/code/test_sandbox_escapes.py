@@ -94,8 +94,10 @@ async def test_escape_attempts_fail_and_the_server_stays_healthy(tmp_path, trans
     host_secret.write_text("host secret")
     listener = Listener()
     home = Path.home()
-    reads = ["/etc/shadow", str(host_secret), str(PROJECT / "README.md"), str(PROJECT / "servers/code/server.py"), "/proc/1/root/etc/shadow"]
-    writes = ["/run/memento/kernel.json", "/usr/escape", "/etc/escape", "/escape", f"{sys.prefix}/escape", str(PROJECT / "escape"), str(tmp_path / "escape")]
+    reads = ["/etc/shadow", str(host_secret), str(PROJECT / "README.md"), str(PROJECT / "servers/code/server.py")]
+    reads.append("/proc/1/root/etc/shadow")
+    writes = ["/run/memento/kernel.json", "/usr/escape", "/etc/escape", "/escape", f"{sys.prefix}/escape"]
+    writes += [str(PROJECT / "escape"), str(tmp_path / "escape")]
     setup = (
         f"READ={reads!r}\nWRITE={writes!r}\nNET=[('127.0.0.1', {listener.port}), ('1.1.1.1', 53)]\n"
         f"HOME={str(home)!r}\nHOST_PID={os.getpid()}\nCONNECTION='/run/memento/kernel.json'\n"
@@ -110,7 +112,8 @@ async def test_escape_attempts_fail_and_the_server_stays_healthy(tmp_path, trans
                 assert all(v.startswith("refused") for v in seen["write"].values()), seen["write"]
                 assert all(v.startswith("refused") for v in seen["net"].values()), seen["net"]
                 assert not listener.connected
-                needed = {p.relative_to(home).parts[0] for p in map(Path, (sys.prefix, sys.base_prefix)) if p.is_relative_to(home)}
+                prefixes = map(Path, (sys.prefix, sys.base_prefix))
+                needed = {p.relative_to(home).parts[0] for p in prefixes if p.is_relative_to(home)}
                 assert set(seen["home"]) <= needed, f"the home folder shows {seen['home']}"
                 dumped = json.dumps(seen["env"]) + " ".join(seen["proc_environs"])
                 assert not any(secret in dumped for secret in SECRETS.values())
@@ -188,7 +191,8 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             bomb = "f(){ f|f& }; f; sleep 2; ps -e | wc -l"
             counted = payload(await client.call_tool("run_shell", {"command": bomb, "session_id": sid, "timeout_s": 3}))
             assert counted["timed_out"] or int(counted["stdout"] or 0) <= 32
-            assert payload(await client.call_tool("run_shell", {"command": "echo alive", "session_id": sid}))["stdout"] == "alive\n"
+            alive = payload(await client.call_tool("run_shell", {"command": "echo alive", "session_id": sid}))
+            assert alive["stdout"] == "alive\n"
 
             assert 0 < int((await run(client, MEMORY, sid))["stdout"]) < 15
             assert (await run(client, "import numpy as np\nnp.ones(10**10)", sid))["error"]["type"] == "MemoryError"
