@@ -216,7 +216,10 @@ class LLM:
         attempt = 0
         while True:
             try:
-                return await self.client.chat.completions.create(**request)
+                # The body goes out as `extra_body` (it wins over the typed arguments): it is already wire JSON,
+                # and the SDK's recursive transform of typed messages and tool schemas costs milliseconds per call.
+                body = {k: v for k, v in request.items() if k != "model"}
+                return await self.client.chat.completions.create(model=request["model"], messages=[], extra_body=body)
             except _RETRYABLE as exc:
                 if attempt >= self.config.retries:
                     raise LLMError(f"{request['model']}: {_describe(exc)} (after {attempt + 1} attempts)") from exc
