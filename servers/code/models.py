@@ -32,7 +32,7 @@ class ShellResult(BaseModel):
     exit_code: int | None = Field(description="The command's exit status (negative: killed by that signal).")
     stdout: str = Field(description="Standard output (cut at the configured size, with a marker).")
     stderr: str = Field(description="Standard error.")
-    timed_out: bool = Field(description="True when the command was killed at the timeout.")
+    stopped: str | None = Field(description="Why the command was killed (timeout or disk limit); null if it ended.")
     files_created: list[str] = Field(description="Workspace files created or modified by the command.")
     duration_ms: float = Field(description="Wall-clock time of the call.")
 

@@ -36,12 +36,17 @@ class CodeService:
             raise SessionError(f"timeout_s may be at most {self.settings.max_timeout_s:g} s on this server")
         return requested
 
-    def _over_quota(self, session: Session) -> str | None:
-        """Why the session's disk use breaks its limit (the socket folder counts too), or None."""
+    @staticmethod
+    def _usage(session: Session) -> tuple[int, int]:
+        """Bytes and entries the session holds on disk (its socket folder counts too)."""
         files_bytes, files = tree_usage(session.workspace.root)
         sockets_bytes, sockets = tree_usage(session.sockets)
-        used, entries = files_bytes + sockets_bytes, files + sockets
-        if used > session.workspace.max_bytes:
+        return files_bytes + sockets_bytes, files + sockets
+
+    def _over_quota(self, session: Session, floor: int = 0) -> str | None:
+        """Why the session's disk use breaks its limit (or grew past `floor`, if that is higher), or None."""
+        used, entries = self._usage(session)
+        if used > max(session.workspace.max_bytes, floor):
             return f"workspace holds {used} bytes, over its {session.workspace.max_bytes}-byte limit"
         if entries > MAX_FILES:
             return f"workspace holds over {MAX_FILES} files and folders, over its limit"
@@ -86,11 +91,13 @@ class CodeService:
         timeout = self.timeout(timeout_s)
         session = self.sessions.get(session_id)
         before = session.workspace.snapshot()
+        floor = self._usage(session)[0]  # a session over its limit may still run `rm`, but not grow
         session.busy = True
         try:
             outcome = await run_shell(
                 self.sessions.sandbox, command, workspace=session.workspace.root, wrap=session.wrap,
                 timeout_s=timeout, limit=self.settings.max_output_chars,
+                check=lambda: self._over_quota(session, floor),
             )  # fmt: skip
         finally:
             session.busy = False
@@ -100,8 +107,8 @@ class CodeService:
             session_id=session.id,
             exit_code=outcome.exit_code,
             stdout=outcome.stdout,
-            stderr=outcome.stderr if not outcome.stopped else f"{outcome.stderr}\n[{outcome.stopped}: killed]".lstrip(),
-            timed_out=outcome.stopped is not None,
+            stderr=outcome.stderr,
+            stopped=outcome.stopped,
             files_created=changed_files(before, session.workspace.snapshot()),
             duration_ms=outcome.duration_ms,
         )

@@ -33,6 +33,16 @@ async def _drain(stream, sink: bytearray, cap: int) -> None:
             sink += chunk[:room]
 
 
+async def _watch(check: Callable[[], str | None], scope: anyio.CancelScope, verdict: list[str]) -> None:
+    """Every second, ask `check` whether a limit broke; if so, record why and cancel `scope`."""
+    while True:
+        await anyio.sleep(1.0)
+        if reason := check():
+            verdict.append(reason)
+            scope.cancel()
+            return
+
+
 async def run_shell(
     sandbox: Sandbox,
     command: str,
@@ -41,25 +51,26 @@ async def run_shell(
     wrap: Callable[[list[str]], list[str]],
     timeout_s: float,
     limit: int,
+    check: Callable[[], str | None] = lambda: None,
 ) -> ShellOutcome:
-    """Run `/bin/sh -c command` in the sandbox; the whole tree is killed at the timeout."""
+    """Run `/bin/sh -c command` in the sandbox; the whole tree is killed at the timeout or when `check`
+    names a broken limit."""
     env = sandbox.environment(workspace, {"MPLBACKEND": "Agg"})
     argv = wrap(sandbox.command(["/bin/sh", "-c", command], workspace=workspace, env=env))
     started = time.perf_counter()
     out, err = bytearray(), bytearray()
-    stopped = None
-    process = await anyio.open_process(
-        argv, stdin=subprocess.DEVNULL, cwd=workspace, env={}, start_new_session=True
-    )
+    verdict: list[str] = []
+    process = await anyio.open_process(argv, stdin=subprocess.DEVNULL, cwd=workspace, env={}, start_new_session=True)
     async with process:
-        try:
-            with anyio.fail_after(timeout_s):
-                async with anyio.create_task_group() as group:
-                    group.start_soon(_drain, process.stdout, out, limit * 4)
-                    group.start_soon(_drain, process.stderr, err, limit * 4)
+        with anyio.move_on_after(timeout_s) as deadline:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_watch, check, deadline, verdict)
+                group.start_soon(_drain, process.stdout, out, limit * 4)
+                group.start_soon(_drain, process.stderr, err, limit * 4)
                 await process.wait()
-        except TimeoutError:
-            stopped = f"timed out after {timeout_s:g} s"
+                group.cancel_scope.cancel()
+        if deadline.cancelled_caught:
+            verdict = verdict or [f"timed out after {timeout_s:g} s"]
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -69,6 +80,6 @@ async def run_shell(
         exit_code=process.returncode,
         stdout=truncate(out.decode("utf-8", "replace"), limit),
         stderr=truncate(err.decode("utf-8", "replace"), limit),
-        stopped=stopped,
+        stopped=verdict[0] if verdict else None,
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
     )

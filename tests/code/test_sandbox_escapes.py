@@ -190,7 +190,7 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             assert int(forked) < 32 and error == "BlockingIOError", f"fork cap not enforced (caps: {caps})"
             bomb = "f(){ f|f& }; f; sleep 2; ps -e | wc -l"
             counted = payload(await client.call_tool("run_shell", {"command": bomb, "session_id": sid, "timeout_s": 3}))
-            assert counted["timed_out"] or int(counted["stdout"] or 0) <= 32
+            assert counted["stopped"] or int(counted["stdout"] or 0) <= 32
             alive = payload(await client.call_tool("run_shell", {"command": "echo alive", "session_id": sid}))
             assert alive["stdout"] == "alive\n"
 
@@ -205,6 +205,12 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             assert filled["error"]["type"] == "LimitExceeded"
             refused = error_text(await client.call_tool("run_python", {"code": "1", "session_id": sid}))
             assert "over its" in refused and "reset_session" in refused
+            shell_filler = "while true; do head -c 1000000 /dev/zero > f$RANDOM; sleep 0.02; done"
+            shell = payload(await client.call_tool("run_shell", {"command": shell_filler, "session_id": sid}))
+            assert "limit" in shell["stopped"]
+            cleaned = payload(await client.call_tool("run_shell", {"command": "rm -f fill* f*", "session_id": sid}))
+            assert cleaned["exit_code"] == 0 and cleaned["stopped"] is None
+            assert (await run(client, "'writable again'", sid))["value"] == "'writable again'"
             payload(await client.call_tool("reset_session", {"session_id": sid, "clear_files": True}))
 
             kill_parent = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n'survived'"
