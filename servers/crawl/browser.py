@@ -20,6 +20,7 @@ import copy
 import os
 import weakref
 from pathlib import Path
+from typing import NoReturn
 
 import anyio
 
@@ -83,16 +84,21 @@ class Browser:
         except TimeoutError as exc:
             raise ToolError(f"rendering {url} in the browser took longer than {self.page_timeout_s:g} s") from exc
         except Exception as exc:  # playwright raises its own errors when the browser disappears
-            if not self.chromium.alive:
-                raise _BrowserGone() from exc
-            raise ToolError(f"the browser could not render {url}: {exc}") from exc
+            await self._fail(crawler, tab, url, str(exc), exc)
         finally:
             self._documents.pop(url, None)
         if not result.success:
-            if not self.chromium.alive:
-                raise _BrowserGone()
-            raise ToolError(f"the browser could not render {url}: {(result.error_message or '').strip()[:500]}")
+            await self._fail(crawler, tab, url, result.error_message or "")
         return result.html or "", result.status_code or document.status
+
+    async def _fail(self, crawler, tab: str, url: str, reason: str, cause: Exception | None = None) -> NoReturn:
+        if not self.chromium.alive:
+            raise _BrowserGone() from cause
+        try:  # the slot's tab may be broken (crashed renderer): the next render in this slot opens a new one
+            await crawler.crawler_strategy.browser_manager.kill_session(tab)
+        except Exception as exc:
+            log.debug("closing tab %s failed: %s", tab, exc)
+        raise ToolError(f"the browser could not render {url}: {reason.strip()[:500]}") from cause
 
     async def _ensure_started(self):
         async with self._start_lock:
