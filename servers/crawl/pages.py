@@ -60,12 +60,12 @@ class PageLoader:
         extracted = await anyio.to_thread.run_sync(extract_html, response.content, response.final_url)
         wants_browser = render == "browser" or (render == "auto" and extracted.needs_javascript)
         if not wants_browser or self.browser is None:
-            return _html_page(response, extracted, "http")
+            return _page_from_html(response, extracted, "http")
         html, status = await self.browser.render(response)
         rendered = await anyio.to_thread.run_sync(extract_html, html, response.final_url)
         if render == "auto" and len(rendered.markdown) <= len(extracted.markdown):
-            return _html_page(response, extracted, "http")  # the browser found nothing more
-        return _html_page(response, rendered, "browser", status=status)
+            return _page_from_html(response, extracted, "http")  # the browser found nothing more
+        return _page_from_html(response, rendered, "browser", status=status)
 
     async def _document_page(self, response: FetchResult) -> Page:
         try:
@@ -114,6 +114,6 @@ def _page(response: FetchResult, rendered_with: RenderedWith, *, title: str | No
     )
 
 
-def _html_page(response: FetchResult, extracted: Extracted, rendered_with: RenderedWith, status: int | None = None) -> Page:
+def _page_from_html(response: FetchResult, extracted: Extracted, rendered_with: RenderedWith, status: int | None = None) -> Page:
     links = [PageLink(url=link.url, text=link.text) for link in extracted.links]
     return _page(response, rendered_with, title=extracted.title, markdown=extracted.markdown, links=links, status=status)
