@@ -201,7 +201,7 @@ class Fetcher:
                 timeout=httpx.Timeout(p.read_timeout_s, connect=p.connect_timeout_s),
                 follow_redirects=False,
                 trust_env=False,
-                headers={"User-Agent": p.user_agent},
+                headers={"User-Agent": p.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
             )
         return self._client
 
