@@ -53,6 +53,15 @@ async def test_private_hosts_are_refused_without_an_allowlist(url):
     assert "--allow-host" in str(error)
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://2130706433/", "http://0x7f000001/", "http://127.1/", "http://017700000001/", "http://0/",
+     "http://LOCALHOST./", "http://foo.localhost/", "http://[0:0:0:0:0:ffff:7f00:1]/"],
+)
+async def test_disguised_loopback_addresses_are_refused(url):
+    assert (await refusal(url, FetchPolicy())).kind == "blocked"
+
+
 async def test_names_resolving_to_private_addresses_are_refused():
     async def resolver(host: str, port: int) -> list[str]:
         return {"rebind.example": ["93.184.215.14", "10.0.0.7"], "meta.example": ["169.254.169.254"]}[host]
