@@ -58,7 +58,8 @@ async def test_plan_execute_answer_with_parallel_calls_tool_errors_and_repair(fa
             assert "Results of cycle 1" in requests[6].messages[-1]["content"] and "2+3 = 5" in requests[6].messages[-1]["content"]
             assert "toy__add" in requests[0].messages[0]["content"]  # the planner is told which tools exist
             assert requests[0].body["response_format"]["type"] == "json_schema"
-            assert [e["name"] for e in result.events if e["kind"] == "tool"][:2] == ["toy__add", "toy__fail"]
+            tool_events = [e["name"] for e in result.events if e["kind"] == "tool"]
+            assert set(tool_events[:2]) == {"toy__add", "toy__fail"}  # run in parallel: either may finish first
             assert result.usage["calls"] == 7 and fake_openai.pending == 0
 
             # a malformed plan gets one repair request, then the loop goes on
