@@ -70,6 +70,8 @@ class Kernel:
         self.wrap = wrap  # adds the cgroup joining step, if any
         self.process: subprocess.Popen | None = None
         self.client: Any = None
+        self.in_use = False  # a call or the start-up is waiting on the sockets
+        self.killed = False  # by this server: a limit, reset_session or close_session
         self.log_path = host / "kernel.log"
 
     @property
@@ -83,6 +85,8 @@ class Kernel:
         if self.log_path.exists():
             lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
             tail = f"; last output: {' | '.join(lines[-3:])[-400:]}" if lines else ""
+        if self.killed:
+            return "stopped by this server (reset_session, close_session or shutdown)"
         if status is not None and status < 0:
             return f"killed by {signal.Signals(-status).name} (a memory, CPU or process limit, or code that killed it){tail}"
         return f"exited with status {status}{tail}"
@@ -119,6 +123,7 @@ class Kernel:
                 command, stdin=subprocess.DEVNULL, stdout=kernel_log, stderr=kernel_log,
                 start_new_session=True, cwd=self.workspace, env={},
             )  # fmt: skip
+        self.in_use = True
         try:
             with anyio.fail_after(timeout_s):
                 while True:  # a connect that raced the kernel's listen() is not retried by zmq: connect anew
@@ -136,6 +141,10 @@ class Kernel:
         except BaseException:  # failed, or cancelled mid-start (server shutting down): leave nothing running
             self.kill()
             raise
+        finally:
+            self.in_use = False
+            if not self.alive:
+                self._disconnect()
 
     def _check_alive(self) -> None:
         if not self.alive:
@@ -185,8 +194,22 @@ class Kernel:
         self, code: str, *, timeout_s: float, limit: int, check: Callable[[], str | None] = lambda: None
     ) -> Execution:
         """Run `code`; on timeout (or when `check` names a broken limit) interrupt, then kill if needed."""
-        msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
         result = Execution(Collected(limit))
+        if not self.alive:
+            result.died = self.exit_reason()
+            return result
+        self.in_use = True
+        try:
+            return await self._execute(code, result, timeout_s, check)
+        finally:
+            self.in_use = False
+            if not self.alive:
+                self._disconnect()
+
+    async def _execute(
+        self, code: str, result: Execution, timeout_s: float, check: Callable[[], str | None]
+    ) -> Execution:
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout_s
         next_check = time.monotonic() + 1.0
         while True:
@@ -238,7 +261,10 @@ class Kernel:
             self.client = None
 
     def kill(self) -> None:
-        """Stop the kernel's whole process tree and close the sockets."""
-        self._disconnect()
-        if self.process is not None:
+        """Stop the kernel's whole process tree. The sockets close now, or, while a call or the start-up is
+        waiting on them, when that call returns (closing them under a pending wait would crash zmq)."""
+        if self.process is not None and self.process.poll() is None:
+            self.killed = True
             kill_group(self.process)
+        if not self.in_use:
+            self._disconnect()

@@ -52,6 +52,11 @@ class CodeService:
             return f"workspace holds over {MAX_FILES} files and folders, over its limit"
         return None
 
+    @staticmethod
+    def _still_open(session: Session) -> None:
+        if session.dead == "closed":
+            raise SessionError(f"session {session.id} was closed while this call ran; its files are gone")
+
     async def run_python(self, code: str, session_id: str | None, timeout_s: float | None) -> tuple[RunResult, list[str]]:
         """Run `code`; returns the result and the base64 PNG figures it drew."""
         timeout = self.timeout(timeout_s)
@@ -71,8 +76,11 @@ class CodeService:
                 session.busy = False
                 session.calls += 1
                 session.touch()
-            if execution.died and session.kernel is kernel:  # not already reset or closed meanwhile
+            self._still_open(session)
+            if execution.died and session.kernel is kernel:
                 self.sessions.mark_dead(session, execution.died)
+            elif execution.died:
+                execution.died = "reset_session restarted Python during this call"
             collected = execution.collected
             result = RunResult(
                 session_id=session.id,
@@ -103,6 +111,7 @@ class CodeService:
             session.busy = False
             session.calls += 1
             session.touch()
+        self._still_open(session)
         return ShellResult(
             session_id=session.id,
             exit_code=outcome.exit_code,
@@ -181,8 +190,8 @@ def run_error(execution: Execution, session_id: str) -> RunError | None:
     if execution.died:
         return RunError(
             type="SessionDied",
-            message=f"Python was stopped: {execution.died}. Call reset_session('{session_id}') to restart it; "
-            "files are kept, variables are lost.",
+            message=f"Python was stopped: {execution.died}. Variables are lost, files are kept; "
+            f"a dead session needs reset_session('{session_id}').",
         )
     raised = execution.collected.error
     if execution.stopped:  # the traceback, if any, is the KeyboardInterrupt's: where the code was stopped

@@ -79,6 +79,19 @@ async def test_timeout_interrupts_runaway_code_and_the_session_recovers():
             too_long = await client.call_tool("run_python", {"code": "1", "session_id": sid, "timeout_s": 61})
             assert "at most 60" in error_text(too_long)
 
+            outcome = {}
+
+            async def sleeper():
+                outcome["run"] = await run(client, "import time\ntime.sleep(30)", sid, timeout_s=20)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(sleeper)
+                while payload(await client.call_tool("list_sessions", {}))["sessions"][0]["state"] != "busy":
+                    await anyio.sleep(0.05)
+                payload(await client.call_tool("reset_session", {"session_id": sid}))
+            assert outcome["run"]["error"]["type"] == "SessionDied" and "reset_session" in outcome["run"]["error"]["message"]
+            assert (await run(client, "'fresh'", sid))["value"] == "'fresh'"
+
 
 async def test_session_cap_idle_expiry_and_unknown_sessions_are_reported():
     with anyio.fail_after(60):
