@@ -54,18 +54,27 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else ("-" if value is None else str(value))
 
 
-def markdown(run: Path, summaries: list[dict[str, Any]], config: dict[str, Any]) -> str:
+def _curve(title: str, summaries: list[dict[str, Any]]) -> list[str]:
+    lines = [f"## {title}", "", "| iteration | n | EM | F1 | PM | failed |", "|---|---|---|---|---|---|"]
+    for s in summaries:
+        o = s["overall"]
+        lines.append(f"| {s['iteration']} | {o['n']} | {_fmt(o.get('em'))} | {_fmt(o.get('f1'))} | {_fmt(o.get('pm'))} | {o['failed']} |")
+    return [*lines, ""]
+
+
+def markdown(
+    run: Path, summaries: list[dict[str, Any]], config: dict[str, Any], baselines: dict[str, list[dict[str, Any]]] | None = None
+) -> str:
     lines = [f"# memento eval: {run.name}", ""]
     lines += [f"- dataset: `{config.get('dataset')}` (limit {config.get('limit')}, seed {config.get('seed')})"]
     lines += [f"- memory: {config.get('memory')}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
     lines += [f"- models: {config.get('models')}", ""]
-    lines += ["## Learning curve (overall)", "", "| iteration | n | EM | F1 | PM | failed |", "|---|---|---|---|---|---|"]
-    for s in summaries:
-        o = s["overall"]
-        lines.append(f"| {s['iteration']} | {o['n']} | {_fmt(o.get('em'))} | {_fmt(o.get('f1'))} | {_fmt(o.get('pm'))} | {o['failed']} |")
+    lines += _curve(f"Learning curve (overall, memory {config.get('memory')})", summaries)
+    for name, series in (baselines or {}).items():
+        lines += _curve(f"Baseline {name}", series)
     if summaries:
         last = summaries[-1]
-        lines += ["", f"## Per data source (iteration {last['iteration']})", "", "| source | n | EM | F1 | PM |", "|---|---|---|---|---|"]
+        lines += [f"## Per data source (iteration {last['iteration']})", "", "| source | n | EM | F1 | PM |", "|---|---|---|---|---|"]
         for source, m in last["by_source"].items():
             lines.append(f"| {source} | {m['n']} | {_fmt(m.get('em'))} | {_fmt(m.get('f1'))} | {_fmt(m.get('pm'))} |")
     lines += ["", "Unanswered or failed tasks count as wrong. ![learning curve](learning_curve.png)", ""]
@@ -97,11 +106,17 @@ def plot(summaries: list[dict[str, Any]], path: Path, title: str, baselines: dic
     plt.close(figure)
 
 
+def _label(run: Path) -> str:
+    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+    return f"{run.name}, memory {config.get('memory', '?')}"
+
+
 def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
     """summary.json, report.md and learning_curve.png in `run`; returns the summary."""
     config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
     summaries = run_summary(run)
+    others = {_label(b): run_summary(b) for b in baselines}
     (run / "summary.json").write_text(json.dumps(summaries, indent=2))
-    (run / "report.md").write_text(markdown(run, summaries, config))
-    plot(summaries, run / "learning_curve.png", f"memento eval {run.name}", {b.name: run_summary(b) for b in baselines})
+    (run / "report.md").write_text(markdown(run, summaries, config, others))
+    plot(summaries, run / "learning_curve.png", f"memento eval {run.name} (memory {config.get('memory')})", others)
     return {"iterations": summaries}

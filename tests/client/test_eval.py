@@ -171,3 +171,10 @@ def test_iterations_carry_the_case_bank_over(workspace, fake_openai, capsys):
     assert sum("Past cases similar to this task" in p for p in planner_prompts) >= 2
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [s["overall"]["em"] for s in summary["iterations"]] == [1.0, 1.0]
+
+    # the same questions without memory, drawn beside it: memory off vs on in one report
+    off = workspace / "off"
+    assert run(_eval_args(workspace, off, "--limit", "2", "--memory", "off")) == 0
+    assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity", "--baseline", str(off))) == 0
+    report = (out / "report.md").read_text()
+    assert "## Learning curve (overall, memory similarity)" in report and "## Baseline off, memory off" in report
