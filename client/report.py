@@ -82,25 +82,33 @@ def markdown(
 
 
 def plot(summaries: list[dict[str, Any]], path: Path, title: str, baselines: dict[str, list[dict[str, Any]]] | None = None) -> None:
-    """Accuracy per iteration (EM, F1, PM), with other runs' curves dashed (e.g. memory off)."""
+    """Accuracy per iteration (EM, F1, PM); other runs (e.g. memory off) dashed in the same colours,
+    a one-iteration run as a flat line across the plot."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
+    colours = dict(zip(METRICS, ("tab:blue", "tab:orange", "tab:green")))
     figure, axes = plt.subplots(figsize=(6, 4))
-    for label, series, style in [("", summaries, "-"), *(((f" ({k})"), v, "--") for k, v in (baselines or {}).items())]:
+    span = [s["iteration"] for s in summaries] or [1]
+    for label, series, style in [("", summaries, "-"), *((f" ({k})", v, "--") for k, v in (baselines or {}).items())]:
         iterations = [s["iteration"] for s in series]
         for metric in METRICS:
             values = [s["overall"].get(metric) for s in series]
-            if values and all(v is not None for v in values):
-                axes.plot(iterations, values, style, marker="o", label=metric.upper() + label)
+            if not values or any(v is None for v in values):
+                continue
+            if len(values) == 1 and style == "--":
+                iterations, values = [min(span), max(span)], values * 2
+            axes.plot(iterations, values, style, color=colours[metric], marker="o", label=metric.upper() + label)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel("iteration")
     axes.set_ylabel("score")
     axes.set_ylim(0, 1)
     axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
