@@ -299,8 +299,13 @@ class Fetcher:
         try:
             with anyio.fail_after(self.policy.robots_timeout_s):
                 result = await self._follow(check_url(origin + "/robots.txt"), {}, ROBOTS_MAX_BYTES, robots=False)
-        except (TimeoutError, FetchError) as exc:
+        except FetchError as exc:
+            if exc.kind == "blocked":
+                raise  # the site itself is off limits: say so, not that its robots.txt is unreadable
             log.info("robots.txt of %s unavailable: %s", origin, exc)
+            return None
+        except TimeoutError:
+            log.info("robots.txt of %s timed out", origin)
             return None
         if result.status >= 500:
             return None

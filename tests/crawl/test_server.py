@@ -15,7 +15,9 @@ from tests.harness import connect, error_text, payload
 
 pytestmark = pytest.mark.anyio
 
-SERVER_ARGS = ["--allow-host", "127.0.0.1", "--max-fetch-mb", "1", "--timeout-s", "3", "--browser-concurrency", "2"]
+SERVER_ARGS = [
+    "--allow-host", "127.0.0.1", "--max-fetch-mb", "1", "--timeout-s", "3", "--browser-concurrency", "2", "--respect-robots",
+]
 
 
 async def fetch(client, url: str, **arguments):
@@ -66,6 +68,7 @@ async def check_redirects_and_refusals(client, site):
         assert "refused" in message and target.split("/")[2] in message
     assert "http:// and https://" in error_text(await fetch(client, "file:///etc/passwd"))
     assert "too many redirects" in error_text(await fetch(client, site.url("/redirect/loop")))
+    assert "robots.txt" in error_text(await fetch(client, site.url("/private/secret.html")))
 
 
 async def check_failures(client, site):

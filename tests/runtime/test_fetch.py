@@ -225,3 +225,8 @@ async def test_an_untrusted_certificate_is_a_tls_failure(tmp_path):
         server.shutdown()
         server.server_close()
     assert error.kind == "tls" and "localhost" in str(error)
+
+
+async def test_with_robots_on_a_blocked_host_is_reported_as_blocked():
+    error = await refusal("http://10.0.0.1/page", FetchPolicy(respect_robots=True))
+    assert error.kind == "blocked"
