@@ -76,7 +76,7 @@ class FetchResult:
     url: str
     final_url: str
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # lowercased names; repeated headers joined with ", "
     content: bytes
     content_type: str  # media type only, lowercased: "text/html"
     redirects: list[str] = field(default_factory=list)  # every hop after `url`, in order
@@ -258,7 +258,7 @@ class Fetcher:
     async def _get(self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int) -> tuple[int, dict[str, str], bytes]:
         try:
             async with self.client.stream("GET", url, headers=headers) as response:
-                response_headers = {k.lower(): v for k, v in response.headers.multi_items()}
+                response_headers = {k.lower(): ", ".join(response.headers.get_list(k)) for k in response.headers}
                 if response.status_code in REDIRECT_STATUSES:
                     return response.status_code, response_headers, b""
                 declared = response.headers.get("content-length", "")
