@@ -50,11 +50,16 @@ def _text(value: str | None) -> str:
 
 
 def page_title(tree) -> str | None:
-    for path in ('//meta[@property="og:title"]/@content', "//title/text()", "//h1//text()"):
-        found = [_text(v) for v in tree.xpath(path)]
-        if found and found[0]:
-            return found[0][:300]
-    return None
+    """og:title, else the first h1 when <title> is that h1 plus a site name, else <title>, else the h1."""
+    og = _text(next(iter(tree.xpath('//meta[@property="og:title"]/@content')), ""))
+    if og:
+        return og[:300]
+    title = _text(next(iter(tree.xpath("//title/text()")), ""))
+    heading = next(iter(tree.xpath("//h1")), None)
+    h1 = _text(heading.text_content()) if heading is not None else ""
+    if h1 and (not title or (h1 in title and len(h1) < len(title))):
+        return h1[:300]
+    return title[:300] or None
 
 
 def page_links(tree, base_url: str) -> list[Link]:
