@@ -6,19 +6,21 @@ browser context, and each concurrency slot reuses its own tab (crawl4ai's shared
 concurrency; a fresh context per page costs about half a second each here).
 
 What the browser path guarantees: every request a rendered page makes (the document, its
-scripts, XHR/fetch, frames) is intercepted and answered through the shared `Fetcher`, so
-the same address policy, size cap and timeouts apply as for plain fetches; the document
-itself is the one already fetched and vetted. Images, media, fonts and stylesheets are not
-fetched at all (empty stand-ins answer images and stylesheets); non-GET requests and WebSockets are refused. Chromium itself points at a
-dead proxy, so a request that escaped interception could not connect anywhere.
+scripts, XHR/fetch, frames) is intercepted and answered through the shared SSRF-safe fetcher,
+under the same address policy and size cap as plain fetches (each request within a third of the
+page timeout); the document itself is the one already fetched and vetted. Media and fonts are
+not fetched and empty stand-ins answer images and stylesheets; non-GET requests and WebSockets
+are refused. Chromium itself points at a dead proxy, so a request that escaped interception
+could not connect anywhere.
 """
 
 from __future__ import annotations
 
-import logging
 import copy
+import logging
 import os
 import weakref
+from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -46,7 +48,13 @@ class Browser:
     """Renders HTML documents in headless Chromium through crawl4ai."""
 
     def __init__(self, fetcher: Fetcher, executable: Path, *, concurrency: int, page_timeout_s: float, home: Path):
-        self.fetcher = fetcher
+        # The page's own requests get a third of the page's time each, so that one hanging tracker
+        # cannot hold the page's load event until the whole render times out.
+        budget = min(fetcher.policy.timeout_s, page_timeout_s / 3)
+        self.fetcher = Fetcher(
+            replace(fetcher.policy, timeout_s=budget, connect_timeout_s=min(fetcher.policy.connect_timeout_s, budget)),
+            resolver=fetcher.guard.resolver,
+        )
         self.chromium = Chromium(executable)
         self.page_timeout_s = page_timeout_s
         self.home = home  # crawl4ai's base directory, so it writes nothing into ~
@@ -183,6 +191,7 @@ class Browser:
         async with self._start_lock:
             await self._stop_crawler()
             self.chromium.stop()
+        await self.fetcher.aclose()
 
 
 class _BrowserGone(Exception):
