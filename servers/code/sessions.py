@@ -58,9 +58,9 @@ class Session:
     def state(self) -> str:
         if self.dead:
             return "dead"
-        if self.kernel is None:
-            return "no_kernel"
-        return "busy" if self.busy else "idle"
+        if self.busy:
+            return "busy"
+        return "no_kernel" if self.kernel is None else "idle"
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
@@ -163,12 +163,18 @@ class SessionManager:
         return lambda argv: joining(procs, argv)
 
     def create(self, *, warm: bool = False) -> Session:
-        """A new session (a warm one, with its kernel running, when `warm` and one is ready)."""
+        """A new session (a warm one, with its kernel running, when `warm` and one is ready). At the cap,
+        the session idle longest is closed to make room; only when every session is busy is this refused."""
         if len(self.sessions) >= self.settings.max_sessions:
-            raise SessionError(
-                f"{len(self.sessions)} sessions are open, the limit: close_session one you no longer need "
-                "(list_sessions shows them) or reuse one by passing its session_id"
-            )
+            idle = [s for s in self.sessions.values() if not s.busy]
+            if not idle:
+                raise SessionError(
+                    f"all {len(self.sessions)} sessions (the limit) are busy: wait for one to finish, "
+                    "or pass the session_id of one to reuse it"
+                )
+            oldest = min(idle, key=lambda s: s.last_used)
+            log.info("closing session %s, idle longest, to stay within %d sessions", oldest.id, len(self.sessions))
+            self.close(oldest.id)
         session = self._take_spare() if warm else None
         session = session or self._new_session()
         self._refill.set()

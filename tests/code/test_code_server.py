@@ -93,20 +93,31 @@ async def test_timeout_interrupts_runaway_code_and_the_session_recovers():
             assert (await run(client, "'fresh'", sid))["value"] == "'fresh'"
 
 
-async def test_session_cap_idle_expiry_and_unknown_sessions_are_reported():
+async def test_session_cap_evicts_the_longest_idle_session_and_idle_sessions_expire():
     with anyio.fail_after(60):
         args = ["--max-sessions", "1", "--warm-kernels", "0", "--idle-timeout-s", "4"]
         async with connect("code", args=args) as client:
-            sid = payload(await client.call_tool("write_file", {"path": "a.txt", "content": "x"}))["session_id"]
-            full = await client.call_tool("run_shell", {"command": "true"})
-            assert "limit" in error_text(full) and "close_session" in error_text(full)
-            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": "nope"}))
+            first = payload(await client.call_tool("write_file", {"path": "a.txt", "content": "x"}))["session_id"]
             assert "outside the workspace" in error_text(
-                await client.call_tool("read_file", {"path": "/etc/passwd", "session_id": sid})
+                await client.call_tool("read_file", {"path": "/etc/passwd", "session_id": first})
             )
+            second = payload(await client.call_tool("write_file", {"path": "b.txt", "content": "y"}))["session_id"]
+            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": first}))
+            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": "nope"}))
+
+            async def busy():
+                await client.call_tool("run_shell", {"command": "sleep 2", "session_id": second})
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(busy)
+                while payload(await client.call_tool("list_sessions", {}))["sessions"][0]["state"] != "busy":
+                    await anyio.sleep(0.05)
+                full = error_text(await client.call_tool("run_shell", {"command": "true"}))
+                assert "busy" in full and "limit" in full
+
             while payload(await client.call_tool("list_sessions", {}))["sessions"]:
                 await anyio.sleep(0.5)  # closed once idle for 4 s
-            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": sid}))
+            assert "no open session" in error_text(await client.call_tool("list_files", {"session_id": second}))
             assert payload(await client.call_tool("run_shell", {"command": "true"}))["exit_code"] == 0
 
 
