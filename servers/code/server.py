@@ -33,7 +33,13 @@ INSTRUCTIONS = (
     "move data in and out with write_file / read_file."
 )
 
-SessionId = Annotated[str | None, Field(description="A session_id from an earlier call; omit to start a new session.")]
+SessionId = Annotated[
+    str | None,
+    Field(
+        description="A session_id from an earlier call, to keep its variables and files; omit to start a new "
+        "session (beyond the server's session limit, the one idle longest is closed)."
+    ),
+]
 ExistingSession = Annotated[str, Field(description="The session_id returned by run_python, run_shell or write_file.")]
 Timeout = Annotated[
     float | None, Field(description="Wall-clock limit in seconds (default and maximum: see server_info).", gt=0)
