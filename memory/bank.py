@@ -313,7 +313,7 @@ class CaseBank:
         return existed
 
     def stats(self) -> BankStats:
-        cases = self.list()
+        cases = list(self._mirror.cases.values()) if self._mirror else []
         trusted = [c for c in cases if c.trust == "trusted"]
         positive = sum(c.reward >= self.config.reward_threshold for c in trusted)
         return BankStats(

@@ -17,6 +17,7 @@ import numpy as np
 from memento_memory.scorer import Scorer
 
 log = logging.getLogger(__name__)
+STEPS_PER_UPDATE = 16  # gradient steps per arriving batch of experiences (at least)
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # tasks, cases, case rewards, targets
 
 
@@ -107,7 +108,7 @@ class OnlineTrainer:
                 self._remember(batch)
                 size = len(self._replay[0])
                 fresh = np.arange(size - min(len(batch[0]), size), size)
-                self._steps(max(4, 2 * len(batch[0]) // self.batch_size), fresh)
+                self._steps(max(STEPS_PER_UPDATE, 2 * len(batch[0]) // self.batch_size), fresh)
                 self.scorer.publish()
                 if time.monotonic() - self._last_save >= self.save_interval:
                     self.scorer.save()
