@@ -51,7 +51,9 @@ class LinkFilter:
         return not any(fnmatch.fnmatchcase(url, p) for p in self.options.exclude)
 
 
-async def crawl(loader: PageLoader, start_url: str, options: CrawlOptions, concurrency: int, progress: Progress) -> CrawlResult:
+async def crawl(
+    loader: PageLoader, start_url: str, options: CrawlOptions, concurrency: int, progress: Progress
+) -> CrawlResult:
     """Visit up to `options.max_pages` pages breadth-first from `start_url`; every page lands in the cache."""
     start, _ = await loader.load(start_url, options.render)
     link_filter = LinkFilter(start.final_url, options)
@@ -117,5 +119,10 @@ async def crawl(loader: PageLoader, start_url: str, options: CrawlOptions, concu
 
 def _crawled(url: str, depth: int, page: Page) -> CrawledPage:
     return CrawledPage(
-        url=url, depth=depth, status=page.status, title=page.title, chars=len(page.markdown), summary=_summary(page.markdown)
+        url=url,
+        depth=depth,
+        status=page.status,
+        title=page.title,
+        chars=len(page.markdown),
+        summary=_summary(page.markdown),
     )

@@ -25,7 +25,7 @@ REFUSED_FORMATS = {"image": "an image"}
 class PageLoader:
     """Loads pages for the tools; one per server, shared by fetch_page and crawl_site."""
 
-    def __init__(self, fetcher: Fetcher, browser: Browser | None, cache: PageCache, max_bytes: int):
+    def __init__(self, fetcher: Fetcher, browser: Browser | None, cache: PageCache, *, max_bytes: int):
         self.fetcher = fetcher
         self.browser = browser
         self.cache = cache
@@ -114,6 +114,10 @@ def _page(response: FetchResult, rendered_with: RenderedWith, *, title: str | No
     )
 
 
-def _page_from_html(response: FetchResult, extracted: Extracted, rendered_with: RenderedWith, status: int | None = None) -> Page:
+def _page_from_html(
+    response: FetchResult, extracted: Extracted, rendered_with: RenderedWith, status: int | None = None
+) -> Page:
     links = [PageLink(url=link.url, text=link.text) for link in extracted.links]
-    return _page(response, rendered_with, title=extracted.title, markdown=extracted.markdown, links=links, status=status)
+    return _page(
+        response, rendered_with, title=extracted.title, markdown=extracted.markdown, links=links, status=status
+    )

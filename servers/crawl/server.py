@@ -50,7 +50,8 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         if settings.browser
         else None
     )
-    loader = PageLoader(fetcher, browser, PageCache(home / "pages", settings.cache_ttl_s), int(settings.max_fetch_mb * 1e6))
+    cache = PageCache(home / "pages", settings.cache_ttl_s)
+    loader = PageLoader(fetcher, browser, cache, max_bytes=int(settings.max_fetch_mb * 1e6))
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
@@ -67,16 +68,25 @@ def build_server(settings: CrawlSettings) -> MCPServer:
     async def fetch_page(
         url: Url,
         max_chars: Annotated[
-            int | None, Field(description=f"Most characters of markdown to return (default {settings.default_max_chars}).", ge=200, le=200_000)
+            int | None,
+            Field(
+                description=f"Most characters of markdown to return (default {settings.default_max_chars}).",
+                ge=200,
+                le=200_000,
+            ),
         ] = None,
-        start_index: Annotated[int, Field(description="Start at this offset: the next_start_index of the previous call.", ge=0)] = 0,
+        start_index: Annotated[
+            int, Field(description="Start at this offset: the next_start_index of the previous call.", ge=0)
+        ] = 0,
         query: Annotated[
             str | None,
             Field(description="Return only the passages most relevant to this question or keywords (in page order), "
                   "instead of the page from start_index.", max_length=1000),
         ] = None,
         render: RenderMode = "auto",
-        include_links: Annotated[bool, Field(description=f"Also list the page's links (at most {settings.max_links}).")] = False,
+        include_links: Annotated[
+            bool, Field(description=f"Also list the page's links (at most {settings.max_links}).")
+        ] = False,
     ) -> PageResult:
         """Read a web page (or a PDF/office/data file by URL) as clean markdown: the main content, without menus,
         ads and footers.
@@ -101,15 +111,20 @@ def build_server(settings: CrawlSettings) -> MCPServer:
     async def crawl_site(
         url: Url,
         ctx: Context,
-        max_pages: Annotated[int, Field(description="Most pages to visit, the start page included.", ge=1, le=settings.crawl_max_pages)] = 20,
+        max_pages: Annotated[
+            int, Field(description="Most pages to visit, the start page included.", ge=1, le=settings.crawl_max_pages)
+        ] = min(20, settings.crawl_max_pages),
         max_depth: Annotated[int, Field(description="Most links followed from the start page.", ge=0, le=10)] = 3,
-        same_domain: Annotated[bool, Field(description="Follow only links to the start page's host (www. ignored).")] = True,
+        same_domain: Annotated[
+            bool, Field(description="Follow only links to the start page's host (www. ignored).")
+        ] = True,
         include: Annotated[
             list[str] | None,
             Field(description="Follow only URLs matching one of these glob patterns, e.g. ['*/docs/*'].", max_length=20),
         ] = None,
         exclude: Annotated[
-            list[str] | None, Field(description="Never follow URLs matching these glob patterns, e.g. ['*/tag/*', '*.zip'].", max_length=20)
+            list[str] | None,
+            Field(description="Never follow URLs matching these glob patterns, e.g. ['*/tag/*', '*.zip'].", max_length=20),
         ] = None,
         render: RenderMode = "auto",
     ) -> CrawlResult:
