@@ -55,9 +55,9 @@ class Browser:
             replace(fetcher.policy, timeout_s=budget, connect_timeout_s=min(fetcher.policy.connect_timeout_s, budget)),
             resolver=fetcher.guard.resolver,
         )
-        self.chromium = Chromium(executable)
+        self.chromium = Chromium(executable, home / "profiles")
         self.page_timeout_s = page_timeout_s
-        self.home = home  # crawl4ai's base directory, so it writes nothing into ~
+        self.home = home  # Chromium profiles and crawl4ai's base directory (so it writes nothing into ~)
         self._slots = anyio.Semaphore(concurrency)
         self._free_tabs = [f"tab-{n}" for n in range(concurrency)]  # one reused browser tab per slot
         self._start_lock = anyio.Lock()
@@ -113,6 +113,7 @@ class Browser:
             if self._crawler is not None and self.chromium.alive:
                 return self._crawler, self._run_config
             await self._stop_crawler()
+            self.chromium.stop()  # a dead browser's helpers and profile
             os.environ.setdefault("CRAWL4AI_NO_CLOUD_NOTICE", "1")
             os.environ["CRAWL4_AI_BASE_DIRECTORY"] = str(self.home)
             self.home.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import anyio
@@ -54,10 +55,15 @@ def _die_with_parent() -> None:
 
 
 class Chromium:
-    """One headless Chromium process with a throw-away profile; `cdp_url` once started."""
+    """One headless Chromium process with a throw-away profile under `profiles`; `cdp_url` once started.
 
-    def __init__(self, executable: Path, start_timeout_s: float = 30.0):
+    Chromium and its helpers run in their own process group, stopped together. Profiles are named
+    after the server's pid, so the ones a killed server left behind are removed at the next start.
+    """
+
+    def __init__(self, executable: Path, profiles: Path, start_timeout_s: float = 30.0):
         self.executable = executable
+        self.profiles = profiles
         self.start_timeout_s = start_timeout_s
         self.process: subprocess.Popen | None = None
         self.profile: Path | None = None
@@ -73,7 +79,9 @@ class Chromium:
                 f"Chromium was not found at {self.executable}; install it (apt install chromium) or set "
                 "--chromium-path, or use render='http'"
             )
-        self.profile = Path(tempfile.mkdtemp(prefix="memento-chromium-"))
+        self.profiles.mkdir(parents=True, exist_ok=True)
+        remove_orphaned_profiles(self.profiles)
+        self.profile = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.profiles))
         command = [str(self.executable), *FLAGS, f"--user-data-dir={self.profile}"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
@@ -84,6 +92,7 @@ class Chromium:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         self.cdp_url = await self._wait_for_endpoint()
@@ -111,15 +120,42 @@ class Chromium:
         )
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """Stop Chromium and its helper processes, then delete the profile."""
+        if self.process is not None:
+            _signal_group(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pass
+            _signal_group(self.process.pid, signal.SIGKILL)  # helpers that outlived the browser
+            self.process.wait()
         self.process = None
         self.cdp_url = None
         if self.profile is not None:
-            shutil.rmtree(self.profile, ignore_errors=True)
+            for _ in range(20):  # exiting helpers may still write for a moment
+                shutil.rmtree(self.profile, ignore_errors=True)
+                if not self.profile.exists():
+                    break
+                time.sleep(0.05)
             self.profile = None
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def remove_orphaned_profiles(profiles: Path) -> None:
+    """Delete profiles whose server process (the pid in their name) no longer runs."""
+    for profile in profiles.iterdir():
+        owner = profile.name.split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(profile, ignore_errors=True)
+        except PermissionError:
+            continue

@@ -45,7 +45,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
             settings.chromium_path,
             concurrency=settings.browser_concurrency,
             page_timeout_s=settings.page_timeout_s,
-            home=home / "crawl4ai",
+            home=home / "browser",
         )
         if settings.browser
         else None
