@@ -77,7 +77,7 @@ class SearchService:
         seen: set[str] = set()
         used: list[str] = []
         warnings: list[str] = []
-        all_cached = True
+        web_from_cache: list[bool] = []
         for name in names:
             if len(results) >= max_results:
                 break
@@ -89,17 +89,22 @@ class SearchService:
                     raise ToolError(f"{message}. Omit `backend` to use the fallback chain ({', '.join(self.chain)}).") from None
                 warnings.append(f"{message}; fell back to the next backend" if name != names[-1] else message)
                 continue
-            all_cached = all_cached and (cached or self.slots[name].backend.kind == "local")
-            fresh = [result for result in found if url_key(result.url) not in seen]
-            seen.update(url_key(result.url) for result in fresh)
-            taken = fresh[: max_results - len(results)]
+            taken = []
+            for result in found:
+                key = url_key(result.url)
+                if key not in seen and len(results) + len(taken) < max_results:
+                    seen.add(key)
+                    taken.append(result)
             if taken:
                 used.append(name)
                 results.extend(taken)
+                if self.slots[name].backend.kind == "web":
+                    web_from_cache.append(cached)
         if not used and warnings and len(warnings) == len(names):
             warnings.append("no backend answered: the results are empty")
         return SearchResponse(
-            query=query, results=results, backend_used=used, warnings=warnings, cached=bool(used) and all_cached
+            query=query, results=results, backend_used=used, warnings=warnings,
+            cached=bool(web_from_cache) and all(web_from_cache),
         )
 
     async def _query(self, slot: Slot, query: str, max_results: int) -> tuple[list[Result], bool]:

@@ -139,3 +139,9 @@ async def test_ddgs_without_a_network_fails_as_unavailable(monkeypatch):
     monkeypatch.setenv("DDGS_PROXY", "http://127.0.0.1:9")  # a closed port: no request leaves the machine
     with pytest.raises(BackendUnavailable, match="duckduckgo"):
         await DuckDuckGoBackend(timeout_s=3).search("python asyncio", 5)
+
+
+async def test_duplicates_within_one_backend_are_dropped_and_local_results_are_not_marked_cached(tmp_path):
+    local = Scripted("local", ["local://c/1", "local://c/1/", "local://c/2"], kind="local")
+    response = await service(local, tmp_path=tmp_path).search("q", 5)
+    assert [r.url for r in response.results] == ["local://c/1", "local://c/2"] and not response.cached
