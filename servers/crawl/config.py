@@ -25,6 +25,9 @@ class CrawlSettings(ServerSettings):
     user_agent: str = Field("memento-mcp-crawl/0.1", description="User-Agent header sent with every request.")
     respect_robots: bool = Field(False, description="Refuse URLs disallowed by the site's robots.txt.")
     robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
+    convert_timeout_s: float = Field(
+        60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown."
+    )
     default_max_chars: int = Field(12_000, ge=500, description="Characters of markdown per fetch_page call by default.")
     max_links: int = Field(100, ge=0, description="Most links returned by fetch_page when links are asked for.")
     browser: bool = Field(True, description="Allow rendering pages in headless Chromium (--no-browser: HTTP only).")

@@ -25,11 +25,22 @@ REFUSED_FORMATS = {"image": "an image"}
 class PageLoader:
     """Loads pages for the tools; one per server, shared by fetch_page and crawl_site."""
 
-    def __init__(self, fetcher: Fetcher, browser: Browser | None, cache: PageCache, *, max_bytes: int):
+    def __init__(
+        self, fetcher: Fetcher, browser: Browser | None, cache: PageCache, *, max_bytes: int, convert_timeout_s: float
+    ):
         self.fetcher = fetcher
         self.browser = browser
         self.cache = cache
         self.limits = Limits(max_bytes=max_bytes)
+        self.convert_timeout_s = convert_timeout_s
+
+    async def _in_thread(self, what: str, function, *args):
+        """Run CPU-bound parsing off the event loop, giving up (the thread finishes alone) after the time limit."""
+        try:
+            with anyio.fail_after(self.convert_timeout_s):
+                return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
+        except TimeoutError as exc:
+            raise ToolError(f"{what} took longer than {self.convert_timeout_s:g} s and was abandoned") from exc
 
     async def load(self, url: str, render: Render = "auto") -> tuple[Page, bool]:
         """The page at `url` and whether it came from the cache."""
@@ -57,26 +68,27 @@ class PageLoader:
         return await self._document_page(response)
 
     async def _html_page(self, response: FetchResult, render: Render) -> Page:
-        extracted = await anyio.to_thread.run_sync(extract_html, response.content, response.final_url)
+        extracted = await self._in_thread("extracting the page", extract_html, response.content, response.final_url)
         wants_browser = render == "browser" or (render == "auto" and extracted.needs_javascript)
         if not wants_browser or self.browser is None:
             return _page_from_html(response, extracted, "http")
         html, status = await self.browser.render(response)
-        rendered = await anyio.to_thread.run_sync(extract_html, html, response.final_url)
+        rendered = await self._in_thread("extracting the rendered page", extract_html, html, response.final_url)
         if render == "auto" and len(rendered.markdown) <= len(extracted.markdown):
             return _page_from_html(response, extracted, "http")  # the browser found nothing more
         return _page_from_html(response, rendered, "browser", status=status)
 
     async def _document_page(self, response: FetchResult) -> Page:
         try:
-            document = await anyio.to_thread.run_sync(
+            document = await self._in_thread(
+                f"converting the {response.content_type or 'document'}",
                 lambda: convert_bytes(
                     response.content,
                     filename=_filename(response.final_url),
                     content_type=response.headers.get("content-type"),
                     url=response.final_url,
                     limits=self.limits,
-                )
+                ),
             )
         except DocumentError as exc:
             raise ToolError(f"cannot convert {response.final_url} ({response.content_type}): {exc}") from exc

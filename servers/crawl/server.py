@@ -51,7 +51,9 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         else None
     )
     cache = PageCache(home / "pages", settings.cache_ttl_s)
-    loader = PageLoader(fetcher, browser, cache, max_bytes=int(settings.max_fetch_mb * 1e6))
+    loader = PageLoader(
+        fetcher, browser, cache, max_bytes=int(settings.max_fetch_mb * 1e6), convert_timeout_s=settings.convert_timeout_s
+    )
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
