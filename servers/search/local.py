@@ -54,6 +54,15 @@ class LocalBackend:
 
     def rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
         """Rows and fused scores, best first (blocking)."""
+        try:
+            return self._rank(query, limit)
+        except BackendUnavailable:
+            raise
+        except Exception as exc:  # a LanceDB failure, e.g. the BM25 index being rebuilt by `index` right now
+            log.exception("local search failed")
+            raise BackendUnavailable("local", f"the index could not be read ({type(exc).__name__}); retry shortly") from None
+
+    def _rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
         if self.store.chunks() is None:
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is not indexed: run `memento-search index PATH`")
         mode = self.retrieval.mode

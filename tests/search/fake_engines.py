@@ -4,6 +4,7 @@ The query text scripts the behaviour, so one server serves every scenario:
 
     "... fail429once ..."  HTTP 429 (Retry-After: 0) on the first request of that query, then results
     "... fail500 ..."      HTTP 500 every time
+    "... down-<engine> ..." HTTP 503 every time, from that engine only
     "... malformed ..."    HTTP 200 with a body that is not JSON
     "... noresults ..."    HTTP 200 with the engine's empty result list
     anything else          three results; the first URL is shared by every engine (for de-duplication)
@@ -109,6 +110,8 @@ class FakeEngines:
                     return self._send(403, b"format not allowed")
                 if "fail429once" in query and first:
                     return self._send(429, b'{"error": "rate limited"}', {"Retry-After": "0"})
+                if f"down-{engine}" in query:
+                    return self._send(503, b"service unavailable")
                 if "fail500" in query:
                     return self._send(500, b"internal error")
                 if "malformed" in query:

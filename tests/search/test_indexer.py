@@ -116,3 +116,20 @@ def test_chunks_respect_the_limit_overlap_and_cover_the_text():
     assert chunks[0].startswith("Paragraph 0") and chunks[-1].endswith("number 119.")
     assert chunks[1].split("\n")[0] in chunks[0]  # consecutive chunks overlap
     assert chunk_text("short", 500, 100) == ["short"] and chunk_text("   ", 500, 100) == []
+
+
+def test_a_failing_index_read_becomes_a_backend_error_the_chain_can_warn_about(tmp_path, hash_embedder, monkeypatch):
+    from memento_servers.search.errors import BackendUnavailable
+
+    settings = settings_for(tmp_path)
+    index_paths([make_folder(tmp_path)], settings, embedder=hash_embedder)
+    store = ChunkStore(settings.index_dir, settings.corpus)
+
+    def replaced_underneath(*_args):
+        raise RuntimeError("LanceError(IO): index file not found")
+
+    monkeypatch.setattr(store, "text_search", replaced_underneath)
+    with pytest.raises(BackendUnavailable, match="could not be read"):
+        LocalBackend(store, hash_embedder, Retrieval(mode="fts")).search_blocking("reefs", 3)
+    with pytest.raises(BackendUnavailable, match="not indexed"):
+        LocalBackend(ChunkStore(tmp_path / "nothing", "default"), hash_embedder, Retrieval()).search_blocking("x", 3)

@@ -57,8 +57,9 @@ async def test_web_engines_behind_a_fake_with_dedup_cache_and_no_key_leak(fake_e
     env = {"MEMENTO_SEARCH_SERPER_API_KEY": KEY, "MEMENTO_SEARCH_BRAVE_API_KEY": KEY, "MEMENTO_SEARCH_BACKOFF_S": "0.01"}
     with anyio.fail_after(120):
         async with connect("search", "stdio", args=args, env=env) as client:
-            first = payload(await client.call_tool("search", {"query": "fail500 then failover", "max_results": 4}))
-            assert first["backend_used"] == ["searxng", "serper"] or "searxng" in first["warnings"][0]
+            failover = payload(await client.call_tool("search", {"query": "down-searxng tides", "max_results": 4}))
+            assert failover["backend_used"] == ["serper", "brave"] and len(failover["results"]) == 4
+            assert failover["warnings"] == ["searxng: server error (HTTP 503); fell back to the next backend"]
             data = payload(await client.call_tool("search", {"query": "wind farms", "max_results": 5}))
             assert data["backend_used"] == ["searxng", "serper"] and not data["cached"]
             urls = [r["url"] for r in data["results"]]
