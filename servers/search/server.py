@@ -91,7 +91,7 @@ def _run_index(settings: SearchSettings, args: argparse.Namespace) -> int:
     for error in report.errors:
         print(f"memento-search index: skipped {error}", file=sys.stderr)
     print(json.dumps(report.model_dump()))
-    return 1 if report.files_failed else 0
+    return 1 if report.files_failed and report.files_failed == report.files_seen else 0  # partial success is success
 
 
 SPEC = ServerSpec(
