@@ -50,6 +50,11 @@ class BankConfig(BaseModel):
     blas_threads: int = Field(
         1, ge=1, le=64, description="Threads for numpy's BLAS (1 keeps it from contending with torch's pool)."
     )
+    torch_threads: int = Field(
+        1, ge=1, le=64,
+        description="Threads for torch (embedder, scorer). 1 keeps query latency steady on a busy machine; "
+        "more speed up bulk embedding on an idle one.",
+    )
     train_online: bool = Field(True, description="Train the learned scorer in the background as rewards arrive.")
 
     def database(self) -> str:

@@ -11,6 +11,7 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -68,8 +69,8 @@ def make_embedder(model: str, device: str = "cpu") -> TextEmbedder:
 class QueryCache:
     """Embeds single query texts through an LRU cache, so a repeated task costs no model call."""
 
-    def __init__(self, embedder: TextEmbedder, size: int):
-        self.embedder = embedder
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int):
+        self.embed = embed
         self.size = size
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -80,7 +81,7 @@ class QueryCache:
             if vector is not None:
                 self._cache.move_to_end(text)
                 return vector
-        vector = self.embedder.embed([text])[0]
+        vector = self.embed([text])[0]
         if self.size:
             with self._lock:
                 self._cache[text] = vector

@@ -80,7 +80,7 @@ class VectorIndex:
         self.size = 0  # slots used (alive or not)
         self.ivf: IvfIndex | None = None
         self.lock = threading.RLock()
-        self._building = False
+        self._build_lock = threading.Lock()
 
     @property
     def count(self) -> int:
@@ -112,26 +112,24 @@ class VectorIndex:
             self.alive[slots] = False
 
     def needs_rebuild(self) -> bool:
+        """Past the threshold with no index, or a quarter of the rows added since the last build."""
         count = self.count
-        if self._building or count < max(self.ann_threshold, 1):
+        if count < max(self.ann_threshold, 1):
             return False
         return self.ivf is None or (self.size - self.ivf.covered) > 0.25 * self.ivf.covered
 
     def rebuild(self) -> None:
-        """Build a fresh IVF index over the current rows (safe to run in a background thread)."""
-        with self.lock:
-            if self._building:
+        """Build a fresh IVF index over the current rows (one build at a time; safe in a background thread)."""
+        with self._build_lock:
+            if not self.needs_rebuild():
                 return
-            self._building = True
-            slots = np.flatnonzero(self.alive[: self.size])
-            vectors = self.vectors[slots].copy()
-        try:
+            with self.lock:
+                slots = np.flatnonzero(self.alive[: self.size])
+                vectors = self.vectors[slots].copy()
             ivf = build_ivf(vectors, slots)
             with self.lock:
                 self.ivf = ivf
             log.info("built IVF index: %d rows, %d lists", len(slots), ivf.lists)
-        finally:
-            self._building = False
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The best `k` alive slots passing `mask` (bool per slot), with their cosine similarities."""
