@@ -109,7 +109,7 @@ def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     return float((ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def _fit_and_score(train: np.ndarray, test: np.ndarray, arrays: tuple, workdir: Path) -> float:
+def _fit_and_score(train: np.ndarray, test: np.ndarray, arrays: tuple) -> float:
     queries, cases, rewards, labels = arrays
     scorer = Scorer(queries.shape[1], checkpoint=None)
     OnlineTrainer(scorer).fit((queries[train], cases[train], rewards[train], labels[train]), epochs=10)
@@ -120,7 +120,7 @@ def _fit_and_score(train: np.ndarray, test: np.ndarray, arrays: tuple, workdir: 
     return round(auc(predicted, labels[test]), 4)
 
 
-def scorer_auc(data: Path, cache, workdir: Path) -> dict:
+def scorer_auc(data: Path, cache) -> dict:
     rows = [json.loads(line) for line in (data / "memory" / "memento_training_data.jsonl").open(encoding="utf-8")]
     queries = cache.get([row["query"] for row in rows])
     cases = cache.get([row["case"] for row in rows])
@@ -138,7 +138,7 @@ def scorer_auc(data: Path, cache, workdir: Path) -> dict:
     return {
         "rows": len(rows),
         "held_out_queries": len(held_out),
-        "learned_auc_grouped_split": _fit_and_score(train, test, arrays, workdir),
+        "learned_auc_grouped_split": _fit_and_score(train, test, arrays),
         "cosine_auc_grouped_split": round(auc(cosine[test], labels[test]), 4),
-        "learned_auc_row_split_leaky": _fit_and_score(leaky_train, leaky_test, arrays, workdir),
+        "learned_auc_row_split_leaky": _fit_and_score(leaky_train, leaky_test, arrays),
     }
