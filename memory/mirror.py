@@ -139,11 +139,13 @@ class Mirror:
         if filters.tags or filters.source is not None:
             wanted = set(filters.tags)
             allowed = np.zeros(size, dtype=bool)
-            for case_id, case in self.cases.items():
+            for case_id, case in list(self.cases.items()):  # a snapshot: sync may run meanwhile
                 if (not wanted or wanted.intersection(case.tags)) and (
                     filters.source is None or case.source == filters.source
                 ):
-                    allowed[self.slot_of[case_id]] = True
+                    slot = self.slot_of.get(case_id)
+                    if slot is not None and slot < size:
+                        allowed[slot] = True
             mask = narrowed(allowed)
         return mask
 
