@@ -109,7 +109,10 @@ async def test_escape_attempts_fail_and_the_server_stays_healthy(tmp_path, trans
                 seen = await value(client, setup + PROBE, sid)
 
                 assert all(v.startswith("refused") for v in seen["read"].values()), seen["read"]
-                assert all(v.startswith("refused") for v in seen["write"].values()), seen["write"]
+                # A checkout under /tmp (as in CI) lands such writes in the sandbox's private /tmp: they
+                # must not be refused there, only never reach the host (checked below).
+                outside_tmp = {p: v for p, v in seen["write"].items() if not Path(p).is_relative_to("/tmp")}
+                assert all(v.startswith("refused") for v in outside_tmp.values()), seen["write"]
                 assert all(v.startswith("refused") for v in seen["net"].values()), seen["net"]
                 assert not listener.connected
                 prefixes = map(Path, (sys.prefix, sys.base_prefix))
