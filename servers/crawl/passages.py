@@ -8,10 +8,10 @@ was left out.
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
+
+from memento_servers.documents.bm25 import BM25
 
 GAP = "[…]"
 _WORD = re.compile(r"\w+")
@@ -68,24 +68,6 @@ def blocks_of(markdown: str) -> list[Block]:
     return blocks
 
 
-def bm25_scores(query: list[str], documents: list[list[str]], k1: float = 1.2, b: float = 0.75) -> list[float]:
-    if not documents:
-        return []
-    n = len(documents)
-    average = sum(len(d) for d in documents) / n or 1.0
-    frequency = Counter(term for d in documents for term in set(d))
-    scores = []
-    for document in documents:
-        counts, length, score = Counter(document), len(document), 0.0
-        for term in set(query):
-            tf = counts.get(term, 0)
-            if tf:
-                idf = math.log(1 + (n - frequency[term] + 0.5) / (frequency[term] + 0.5))
-                score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / average))
-        scores.append(score)
-    return scores
-
-
 @dataclass
 class Compressed:
     markdown: str
@@ -97,7 +79,7 @@ def compress(markdown: str, query: str, max_chars: int) -> Compressed:
     """The passages of `markdown` most relevant to `query`, in order, within `max_chars`."""
     blocks = blocks_of(markdown)
     content = [b for b in blocks if not b.is_heading]
-    scores = bm25_scores(terms(query), [terms(" ".join(b.headings) + " " + b.text) for b in content])
+    scores = BM25(terms(" ".join(b.headings) + " " + b.text) for b in content).scores(terms(query))
     ranked = sorted((pair for pair in zip(scores, content) if pair[0] > 0), key=lambda pair: -pair[0])
     chosen: set[int] = set()
     counted: set[str] = set()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from dataclasses import dataclass
 
+from memento_servers.documents.bm25 import BM25
 from memento_servers.documents.model import Document
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 CHUNK_CHARS = 800
-K1, B = 1.2, 0.75
 
 
 @dataclass(frozen=True)
@@ -66,24 +64,11 @@ class PassageIndex:
 
     def __init__(self, document: Document):
         self.passages = chunks(document)
-        self.counts = [Counter(tokens(p.text)) for p in self.passages]
-        self.lengths = [sum(c.values()) for c in self.counts]
-        self.average = (sum(self.lengths) / len(self.lengths)) if self.lengths else 1.0
+        self.ranker = BM25(tokens(p.text) for p in self.passages)
         self.flat = [" ".join(p.text.lower().split()) for p in self.passages]
 
     def bm25(self, query: str) -> list[float]:
-        terms = set(tokens(query))
-        total = len(self.counts)
-        weights = {}
-        for term in terms:
-            frequency = sum(1 for c in self.counts if term in c)
-            if frequency:
-                weights[term] = math.log(1 + (total - frequency + 0.5) / (frequency + 0.5))
-        scores = []
-        for counts, length in zip(self.counts, self.lengths, strict=True):
-            norm = K1 * (1 - B + B * length / (self.average or 1.0))
-            scores.append(sum(w * counts[t] * (K1 + 1) / (counts[t] + norm) for t, w in weights.items() if t in counts))
-        return scores
+        return self.ranker.scores(tokens(query))
 
     def search(self, query: str, max_results: int, semantic_scores: list[float] | None = None) -> list[Hit]:
         """Passages best matching `query`: exact (case-insensitive) phrase matches first, then by score."""
