@@ -164,7 +164,7 @@ def main() -> None:
     args = parser.parse_args()
     from memento_servers.runtime import paths
     from memento_servers.search.config import SearchSettings
-    from memento_servers.search.embedding import PinnedEmbedder
+    from memento_servers.runtime.embeddings import Embedder
 
     work = args.work or paths.cache_dir() / "benchmarks" / "search"
     figures: dict = {"benchmark": "search", "quick": args.quick}
@@ -174,7 +174,7 @@ def main() -> None:
         return
     defaults = SearchSettings()
     figures["fusion"] = {"rrf_k": defaults.rrf_k, "fts_weight": defaults.fts_weight, "depth": defaults.fusion_depth}
-    embedder = PinnedEmbedder(defaults.embedding_model, defaults.embed_threads)
+    embedder = Embedder(defaults.embedding_model, threads=defaults.embed_threads)
     figures.update(hotpotqa(args.data, work, embedder, args.quick))
     log(json.dumps(figures))
     if (args.data / "corpus" / "scifact").exists():

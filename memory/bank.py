@@ -23,7 +23,7 @@ import numpy as np
 
 from memento_memory import validation
 from memento_memory.config import BankConfig
-from memento_memory.embedding import FEATURE_HASH, QueryCache, TextEmbedder, make_embedder
+from memento_memory.embedding import QueryCache, TextEmbedder, make_embedder
 from memento_memory.errors import CaseNotFoundError, InvalidCaseError
 from memento_memory.index import VectorIndex
 from memento_memory.mirror import Mirror
@@ -78,9 +78,8 @@ class CaseBank:
 
         threadpool_limits(limits=config.blas_threads, user_api="blas")
         self.config = config
-        self.embedder = embedder or make_embedder(config.model, config.device)
-        self._torch_limited = self.embedder.model_name == FEATURE_HASH
-        self.queries = QueryCache(self._embed, config.query_cache_size)
+        self.embedder = embedder or make_embedder(config.model, config.device, config.torch_threads)
+        self.queries = QueryCache(self.embedder.embed, config.query_cache_size)
         self.store = CaseStore(config.database(), self.embedder.model_name)
         self.rng = np.random.default_rng()
         self._mirror: Mirror | None = None
@@ -94,14 +93,6 @@ class CaseBank:
         self.sync()
         self._refresher = threading.Thread(target=self._refresh_loop, name="memento-bank-refresh", daemon=True)
         self._refresher.start()
-
-    def _embed(self, texts: list[str]) -> np.ndarray:
-        if not self._torch_limited:  # torch is imported by now or on this call
-            import torch
-
-            torch.set_num_threads(self.config.torch_threads)
-            self._torch_limited = True
-        return self.embedder.embed(texts)
 
     @classmethod
     def open(cls, config: BankConfig | None = None, embedder: TextEmbedder | None = None, **overrides: Any) -> CaseBank:
@@ -168,7 +159,7 @@ class CaseBank:
         ids = [item.id or uuid.uuid4().hex for item in items]
         created: list[int] = []
         if todo:
-            todo_vectors = vectors[todo] if vectors is not None else self._embed([items[i].task for i in todo])
+            todo_vectors = vectors[todo] if vectors is not None else self.embedder.embed([items[i].task for i in todo])
             created = self._insert([items[i] for i in todo], [ids[i] for i in todo], todo_vectors)
             created = [todo[i] for i in created]
             recorded = self._record([items[i] for i in created], todo_vectors[[todo.index(i) for i in created]])

@@ -59,11 +59,11 @@ class FeatureHashEmbedder:
         return np.stack([self._row(text) for text in texts])
 
 
-def make_embedder(model: str, device: str = "cpu") -> TextEmbedder:
-    """The embedder named by `model` (loaded lazily)."""
+def make_embedder(model: str, device: str = "cpu", threads: int | None = 1) -> TextEmbedder:
+    """The embedder named by `model` (loaded lazily), torch held to `threads`."""
     if model == FEATURE_HASH:
         return FeatureHashEmbedder()
-    return Embedder(model, device=device)
+    return Embedder(model, device=device, threads=threads)
 
 
 class QueryCache:

@@ -13,7 +13,7 @@ from memento_memory.store import CaseStore, case_schema, vector_column
 
 def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
     """Re-embed every case (and transition) with `config.model`; returns the number of cases."""
-    embedder = embedder or make_embedder(config.model, config.device)
+    embedder = embedder or make_embedder(config.model, config.device, config.torch_threads)
     store = CaseStore(config.database(), embedder.model_name, check_model=False)
     if not store.exists():
         return 0

@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field
 from memento_servers.runtime.embeddings import Embedder
 from memento_servers.search.chunking import chunk_text
 from memento_servers.search.config import SearchSettings
-from memento_servers.search.embedding import PinnedEmbedder
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source
 from memento_servers.search.store import ChunkStore, SourceState
@@ -179,7 +178,7 @@ def index_paths(
     store = ChunkStore(settings.index_dir, settings.corpus)
     indexer = Indexer(
         store,
-        embedder or PinnedEmbedder(settings.embedding_model, settings.embed_threads),
+        embedder or Embedder(settings.embedding_model, threads=settings.embed_threads),
         chunk_chars=settings.chunk_chars,
         overlap=settings.chunk_overlap,
         max_bytes=int(settings.max_file_mb * 1024 * 1024),

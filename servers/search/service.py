@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from memento_servers.runtime import ConfigError, paths
 from memento_servers.runtime.embeddings import Embedder
-from memento_servers.search.embedding import PinnedEmbedder
 from memento_servers.search.cache import ResultCache
 from memento_servers.search.chain import SearchService, Slot
 from memento_servers.search.config import SearchSettings
@@ -25,7 +24,7 @@ def local_backend(settings: SearchSettings, embedder: Embedder | None = None) ->
         snippet_chars=settings.snippet_chars,
     )
     store = ChunkStore(settings.index_dir, settings.corpus)
-    return LocalBackend(store, embedder or PinnedEmbedder(settings.embedding_model, settings.embed_threads), retrieval)
+    return LocalBackend(store, embedder or Embedder(settings.embedding_model, threads=settings.embed_threads), retrieval)
 
 
 def _backend(name: str, settings: SearchSettings, client: JsonClient):
