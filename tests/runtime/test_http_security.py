@@ -46,8 +46,9 @@ async def test_token_is_required_and_checked(server):
     assert right.status_code == 200
 
 
-async def test_foreign_origin_and_host_are_rejected():
-    async with http_server("documents") as url:
+@pytest.mark.parametrize("server", SERVERS)
+async def test_foreign_origin_and_host_are_rejected(server):
+    async with http_server(server) as url:
         async with httpx.AsyncClient(timeout=30) as http:
             evil_origin = await http.post(url, json=INIT, headers={**HEADERS, "Origin": "http://evil.example"})
             evil_host = await http.post(url, json=INIT, headers={**HEADERS, "Host": "evil.example"})
