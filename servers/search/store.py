@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memento_servers.search.errors import IndexingError
+from memento_servers.search.mirror import MirrorCache
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class ChunkStore:
         self.corpus = corpus
         self._db = None
         self._chunks = None
+        self._mirror = MirrorCache(ROW_COLUMNS)
 
     # --- opening -------------------------------------------------------------------------
     def _connect(self):
@@ -178,6 +180,9 @@ class ChunkStore:
 
     def vector_search(self, vector, limit: int) -> list[dict[str, Any]]:
         table = self.chunks()
+        mirror = self._mirror.get(table)
+        if mirror is not None:
+            return mirror.search(vector, limit)
         return (
             table.search(vector, query_type="vector", vector_column_name="vector")
             .distance_type("dot")

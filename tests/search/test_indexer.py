@@ -133,3 +133,25 @@ def test_a_failing_index_read_becomes_a_backend_error_the_chain_can_warn_about(t
         LocalBackend(store, hash_embedder, Retrieval(mode="fts")).search_blocking("reefs", 3)
     with pytest.raises(BackendUnavailable, match="not indexed"):
         LocalBackend(ChunkStore(tmp_path / "nothing", "default"), hash_embedder, Retrieval()).search_blocking("x", 3)
+
+
+def test_in_memory_vector_search_matches_lancedb_and_follows_reindexing(tmp_path, hash_embedder):
+    docs = make_folder(tmp_path)
+    settings = settings_for(tmp_path)
+    index_paths([docs], settings, embedder=hash_embedder)
+    store = ChunkStore(settings.index_dir, settings.corpus)
+    query = hash_embedder.embed(["glaciers carve fjords"])[0]
+
+    def lancedb_ids(limit):
+        search = store.chunks().search(query, query_type="vector", vector_column_name="vector").distance_type("dot")
+        return [row["id"] for row in search.limit(limit).to_list()]
+
+    mirrored = store.vector_search(query, 5)
+    assert [row["id"] for row in mirrored] == lancedb_ids(5)
+    assert {"title", "text", "url", "doc_id", "_distance"} <= set(mirrored[0])
+
+    (docs / "notes.md").write_text("# Glacier notes\n\nGlaciers carve fjords, and this sentence is new.")
+    index_paths([docs], settings, embedder=hash_embedder)
+    store.chunks().checkout_latest()  # what the read-consistency interval does within seconds in a server
+    top = store.vector_search(query, 1)[0]
+    assert "this sentence is new" in top["text"]
