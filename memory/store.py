@@ -8,6 +8,7 @@ after LanceDB committed it, and commit conflicts with other writer processes are
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pyarrow as pa
 
-from memento_memory.errors import ModelMismatchError
+from memento_memory.errors import CaseBankError, ModelMismatchError
 
 log = logging.getLogger(__name__)
 CASES = "cases"
@@ -105,6 +106,7 @@ class CaseStore:
         self.transitions = None
         self.dim: int | None = None
         self.check_model = check_model
+        self._ensure_lock = threading.Lock()
         self._open_existing()
 
     def _open_existing(self) -> None:
@@ -133,20 +135,26 @@ class CaseStore:
         return self.cases is not None
 
     def ensure(self, dim: int) -> None:
-        """Create the tables (if no process did yet) for vectors of `dim`."""
-        self._open_existing()
-        if self.cases is None:
-            _retrying(
-                lambda: self.db.create_table(CASES, schema=case_schema(self.model, dim), exist_ok=True), "create"
-            )
-            self.cases = None
+        """Create the tables (if no process did yet) for vectors of `dim`.
+
+        Serialised: concurrent writes of one process all call this, and none may see a half-set store."""
+        with self._ensure_lock:
             self._open_existing()
-        if self.dim != dim:
-            raise ModelMismatchError(f"the case bank stores {self.dim}-d vectors but '{self.model}' makes {dim}-d ones")
-        if self.transitions is None:
-            self.transitions = _retrying(
-                lambda: self.db.create_table(TRANSITIONS, schema=transition_schema(dim), exist_ok=True), "create"
-            )
+            if self.cases is None:
+                _retrying(
+                    lambda: self.db.create_table(CASES, schema=case_schema(self.model, dim), exist_ok=True), "create"
+                )
+                self._open_existing()
+                if self.cases is None:
+                    raise CaseBankError(f"the cases table at {self.uri} was created but cannot be opened yet: retry")
+            if self.dim != dim:
+                raise ModelMismatchError(
+                    f"the case bank stores {self.dim}-d vectors but '{self.model}' makes {dim}-d ones"
+                )
+            if self.transitions is None:
+                self.transitions = _retrying(
+                    lambda: self.db.create_table(TRANSITIONS, schema=transition_schema(dim), exist_ok=True), "create"
+                )
 
     def version(self) -> int:
         """The latest committed version of the cases table (0 if it does not exist)."""

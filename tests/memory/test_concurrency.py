@@ -118,3 +118,18 @@ def test_a_reader_sees_another_processs_write_within_one_second(tmp_path):
     finally:
         process.stdin.close()
         process.wait(20)
+
+
+def test_concurrent_first_writes_in_one_process_never_see_a_half_open_store(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from memento_memory.store import CaseStore
+
+    store = CaseStore(str(tmp_path / "fresh-bank"), "test-model")
+
+    def first_write(_):
+        store.ensure(8)
+        return store.cases is not None and store.cases.schema is not None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert all(pool.map(first_write, range(64)))
