@@ -86,13 +86,13 @@ class ClientConfig(BaseModel):
     def require_models(self) -> None:
         """Raise `NoModelError` (with setup help) unless the planner and executor have a model."""
         if self.model_for("planner") is None or self.model_for("executor") is None:
-            raise NoModelError(NO_MODEL_HELP.format(default=DEFAULT_OPENAI_MODEL, config_file=paths.default_config_file()))
+            raise NoModelError(NO_MODEL_HELP.format(default=DEFAULT_OPENAI_MODEL, config_file=paths.config_file()))
 
 
 def load_config(cli: dict[str, Any], config_file: Path | None = None) -> ClientConfig:
     """Layer CLI values (None means unset) over env, the TOML file and defaults."""
     explicit = config_file is not None
-    path = config_file or Path(os.environ.get("MEMENTO_CONFIG", paths.default_config_file()))
+    path = config_file or paths.config_file()
     given = {k: v for k, v in cli.items() if v is not None}
     try:
         return load_settings(ClientConfig, "client", given, path, explicit_file=explicit)  # type: ignore[type-var]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from memento_servers.runtime import paths
 from memento_servers.runtime.errors import ConfigError
 from memento_servers.runtime.http import serve_http
 from memento_servers.runtime.stdio import serve_stdio
-from memento_servers.runtime.settings import ServerSettings, _is_list, env_names, load_settings, masked
+from memento_servers.runtime.settings import ServerSettings, is_list, env_names, load_settings, masked
 from memento_servers.runtime.tools import ServerInfo, add_server_info, package_version
 
 log = logging.getLogger(__name__)
@@ -62,7 +61,7 @@ def _add_settings_flags(parser: argparse.ArgumentParser, spec: ServerSpec) -> No
         kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": helptext}
         if info.annotation is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
-        elif _is_list(info.annotation):
+        elif is_list(info.annotation):
             kwargs["action"] = "append"
         elif choices := [a for a in get_args(info.annotation) if isinstance(a, str)]:
             kwargs["choices"] = choices
@@ -90,7 +89,7 @@ def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
 def _settings_from(spec: ServerSpec, args: argparse.Namespace) -> ServerSettings:
     cli = {name: getattr(args, name) for name in spec.settings.model_fields if hasattr(args, name)}
     explicit = getattr(args, "config", None)
-    config_file = explicit or Path(os.environ.get("MEMENTO_CONFIG", paths.default_config_file()))
+    config_file = explicit or paths.config_file()
     return load_settings(spec.settings, spec.name, cli, config_file, explicit_file=explicit is not None)
 
 

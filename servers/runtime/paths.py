@@ -36,3 +36,9 @@ def cache_dir() -> Path:
 
 def default_config_file() -> Path:
     return config_dir() / "config.toml"
+
+
+def config_file() -> Path:
+    """The config file to read when none is named on the command line: `$MEMENTO_CONFIG` or the default."""
+    named = os.environ.get("MEMENTO_CONFIG")
+    return Path(named).expanduser() if named else default_config_file()

@@ -50,14 +50,14 @@ def env_names(server: str, field: str) -> list[str]:
     return names
 
 
-def _is_list(annotation: Any) -> bool:
+def is_list(annotation: Any) -> bool:
     if get_origin(annotation) is list:
         return True
     return any(get_origin(arg) is list for arg in get_args(annotation))
 
 
 def _parse_env_value(raw: str, annotation: Any) -> Any:
-    if _is_list(annotation):
+    if is_list(annotation):
         raw = raw.strip()
         if raw.startswith("["):
             return json.loads(raw)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -81,3 +82,16 @@ def test_bad_flag_value_exits_with_a_message():
     done = subprocess.run([script("documents"), "--port", "99999"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "port" in done.stderr
+
+
+def test_memento_config_names_the_file_read_without_config_flag(tmp_path):
+    config = _write(tmp_path, "[documents]\nport = 4321\n")
+    done = subprocess.run(
+        [script("documents"), "--print-config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MEMENTO_CONFIG": str(config)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["port"] == 4321
