@@ -5,6 +5,7 @@ shared words. Run as `python -m tests.client.toy_memory_server`."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,9 +32,11 @@ class Stored(BaseModel):
 def build_server(settings: ToyMemorySettings) -> MCPServer:
     server = new_server("toymemory", instructions="A tiny case bank.")
     store = Path(data_dir()) / "toy_cases.json"
+    lock = threading.Lock()  # concurrent tool calls run in threads: no lost or half-read write
 
     def load() -> list[dict[str, Any]]:
-        return json.loads(store.read_text()) if store.exists() else []
+        with lock:
+            return json.loads(store.read_text()) if store.exists() else []
 
     @server.tool(title="Retrieve cases", annotations=annotations(read_only=True, open_world=False))
     def retrieve_cases(
@@ -57,7 +60,11 @@ def build_server(settings: ToyMemorySettings) -> MCPServer:
         case = {"case_id": uuid.uuid4().hex[:8], "question": question, "plan": plan, "answer": answer,
                 "reward": reward, "used": retrieved_ids}  # fmt: skip
         store.parent.mkdir(parents=True, exist_ok=True)
-        store.write_text(json.dumps([*load(), case]))
+        with lock:
+            cases = json.loads(store.read_text()) if store.exists() else []
+            temporary = store.with_suffix(".tmp")
+            temporary.write_text(json.dumps([*cases, case]))
+            temporary.replace(store)
         return Stored(case_id=case["case_id"])
 
     return server
