@@ -36,7 +36,7 @@ from memento_memory.bank import CaseBank
 from memento_memory.config import BankConfig
 from memento_memory.index import top_k
 from memento_memory.models import CaseFilters, Transition
-from memento_servers.runtime.embeddings import DEFAULT_MODEL, Embedder
+from memento_core.embeddings import DEFAULT_MODEL, Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / "results" / "memory_embeddings.npz"

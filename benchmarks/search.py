@@ -162,9 +162,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="The evaluation data folder.")
     parser.add_argument("--work", type=Path, default=None, help="Where the benchmark indexes live (reused).")
     args = parser.parse_args()
-    from memento_servers.runtime import paths
+    from memento_core import paths
     from memento_servers.search.config import SearchSettings
-    from memento_servers.runtime.embeddings import Embedder
+    from memento_core.embeddings import Embedder
 
     work = args.work or paths.cache_dir() / "benchmarks" / "search"
     figures: dict = {"benchmark": "search", "quick": args.quick}

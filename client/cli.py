@@ -19,7 +19,7 @@ from memento_client.errors import ClientError, ConfigError
 from memento_client.host import resolve_command, server_environment
 from memento_client.mcpconfig import ServerEntry, load_mcp_config
 from memento_client.servers import installed_servers
-from memento_servers.runtime import package_version
+from memento_core.version import package_version
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from memento_client.errors import ConfigError, NoModelError
-from memento_servers.runtime import ConfigError as RuntimeConfigError
-from memento_servers.runtime import paths
-from memento_servers.runtime.settings import load_settings
+from memento_core.errors import ConfigError as RuntimeConfigError
+from memento_core import paths
+from memento_core.settings import load_settings
 
 Role = Literal["planner", "executor", "judge"]
 MemoryPolicy = Literal["off", "similarity", "learned"]

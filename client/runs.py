@@ -9,7 +9,7 @@ from typing import Any
 
 from memento_client.errors import ConfigError
 from memento_client.report import iteration_dirs, read_jsonl, summarize
-from memento_servers.runtime import paths
+from memento_core import paths
 
 
 def runs_root() -> Path:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from memento_servers.runtime import paths
-from memento_servers.runtime.embeddings import DEFAULT_MODEL
+from memento_core import paths
+from memento_core.embeddings import DEFAULT_MODEL
 
 
 class BankConfig(BaseModel):

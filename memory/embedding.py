@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from memento_servers.runtime.embeddings import Embedder
+from memento_core.embeddings import Embedder
 
 FEATURE_HASH = "feature-hash"
 FEATURE_HASH_DIM = 384

@@ -1,19 +1,19 @@
 """Errors of the case bank; each message says what to change.
 
-    CaseBankError                 any refusal of the case bank
-    ├── InvalidCaseError          bad input: too long, bad id, bad reward, unknown filter (ValueError)
-    ├── CaseNotFoundError         no case with that id (KeyError)
-    └── ModelMismatchError        the table was embedded with another model: reindex or pick that model
+    MementoError (memento_core)
+    └── CaseBankError             any refusal of the case bank
+        ├── InvalidCaseError      bad input: too long, bad id, bad reward, unknown filter (ValueError)
+        ├── CaseNotFoundError     no case with that id (KeyError)
+        └── ModelMismatchError    the table was embedded with another model: reindex or pick that model
 """
 
 from __future__ import annotations
 
+from memento_core.errors import MementoError
 
-class CaseBankError(Exception):
+
+class CaseBankError(MementoError):
     """The case bank refused a request; the message is safe to show to a user or a model."""
-
-    def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 class InvalidCaseError(CaseBankError, ValueError):

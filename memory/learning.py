@@ -19,7 +19,7 @@ from memento_memory.models import ScorerState, Transition
 from memento_memory.scorer import Scorer
 from memento_memory.store import CaseStore, transition_schema, vector_column
 from memento_memory.trainer import Batch, OnlineTrainer
-from memento_servers.runtime import paths
+from memento_core import paths
 
 
 def checkpoint_path(config: BankConfig) -> Path:

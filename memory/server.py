@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field, JsonValue
 
 from memento_memory.cli import COMMANDS
 from memento_memory.config import BankConfig
-from memento_memory.errors import CaseBankError
+from memento_memory.errors import InvalidCaseError
 from memento_memory.models import BankStats, Case, CaseFilters, RetrievedCases, WriteReport
-from memento_servers.runtime import ServerSettings, ServerSpec, ToolError, annotations, main_for, new_server
+from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
 SUMMARY = "Case memory for agents: retrieve past cases to plan with, write finished tasks as cases."
 INSTRUCTIONS = (
@@ -47,15 +47,8 @@ class BankHandle:
             return self._bank
 
     async def run(self, action: Callable[..., T]) -> T:
-        """`action(bank)` in a worker thread, bank errors turned into tool errors."""
-
-        def call() -> T:
-            try:
-                return action(self.get())
-            except CaseBankError as exc:
-                raise ToolError(str(exc)) from exc
-
-        return await anyio.to_thread.run_sync(call)
+        """`action(bank)` in a worker thread."""
+        return await anyio.to_thread.run_sync(lambda: action(self.get()))
 
     def close(self) -> None:
         if self._bank is not None:
@@ -181,7 +174,7 @@ def build_server(settings: MemorySettings) -> MCPServer:
         given = dict(reward=reward, outcome=outcome, plan=plan, answer=answer, summary=summary, tags=tags, trust=trust)
         changes = {name: value for name, value in given.items() if value is not None}
         if not changes:
-            raise ToolError("nothing to update: pass at least one of reward, outcome, plan, answer, summary, tags, trust")
+            raise InvalidCaseError("nothing to update: pass at least one of reward, outcome, plan, answer, summary, tags, trust")
         return await handle.run(lambda bank: bank.update(case_id, **changes))
 
     @server.tool(title="Delete case", annotations=annotations(read_only=False, destructive=True, idempotent=True, open_world=False))

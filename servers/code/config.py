@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from memento_servers.runtime import ServerSettings
+from memento_core.settings import ServerSettings
 
 
 class CodeSettings(ServerSettings):

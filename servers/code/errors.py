@@ -1,6 +1,6 @@
 """Errors of memento-code; each reaches the model as an `isError` result it can act on.
 
-    ToolError (SDK)
+    MementoError (memento_core)
     └── CodeError
         ├── SandboxUnavailable   bubblewrap cannot start here: the message names the fix
         ├── SessionError         unknown or closed session, the session cap, a dead session
@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-from memento_servers.runtime import ToolError
+from memento_core.errors import MementoError
 
 
-class CodeError(ToolError):
+class CodeError(MementoError):
     """Base of this server's anticipated failures."""
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from memento_servers.code.errors import SandboxUnavailable
-from memento_servers.runtime import ConfigError
+from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,9 @@ from typing import NoReturn
 
 import anyio
 
-from memento_servers.runtime.errors import FetchError, ToolError
-from memento_servers.runtime.fetch import Fetcher, FetchResult
+from memento_core.errors import FetchError
+from memento_servers.crawl.errors import CrawlError
+from memento_core.fetch import Fetcher, FetchResult
 from memento_servers.crawl.chromium import Chromium
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ class Browser:
             with anyio.fail_after(self.page_timeout_s + 10):
                 result = await crawler.arun(url, config=config)
         except TimeoutError as exc:
-            raise ToolError(f"rendering {url} in the browser took longer than {self.page_timeout_s:g} s") from exc
+            raise CrawlError(f"rendering {url} in the browser took longer than {self.page_timeout_s:g} s") from exc
         except Exception as exc:  # playwright raises its own errors when the browser disappears
             await self._fail(crawler, tab, url, str(exc), exc)
         finally:
@@ -106,7 +107,7 @@ class Browser:
             await crawler.crawler_strategy.browser_manager.kill_session(tab)
         except Exception as exc:
             log.debug("closing tab %s failed: %s", tab, exc)
-        raise ToolError(f"the browser could not render {url}: {reason.strip()[:500]}") from cause
+        raise CrawlError(f"the browser could not render {url}: {reason.strip()[:500]}") from cause
 
     async def _ensure_started(self):
         async with self._start_lock:
@@ -130,7 +131,7 @@ class Browser:
                 await crawler.start()
             except Exception as exc:
                 self.chromium.stop()
-                raise ToolError(f"cannot connect to Chromium: {exc}; use render='http'") from exc
+                raise CrawlError(f"cannot connect to Chromium: {exc}; use render='http'") from exc
             await self._guard_context(crawler.crawler_strategy.browser_manager.default_context)
             self._crawler = crawler
             self._run_config = CrawlerRunConfig(  # built once: crawl4ai's configs are slow to construct

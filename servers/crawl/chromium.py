@@ -19,7 +19,7 @@ from pathlib import Path
 
 import anyio
 
-from memento_servers.runtime.errors import ToolError
+from memento_servers.crawl.errors import CrawlError
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Chromium:
 
     async def start(self) -> str:
         if not os.access(self.executable, os.X_OK):
-            raise ToolError(
+            raise CrawlError(
                 f"Chromium was not found at {self.executable}; install it (apt install chromium) or set "
                 "--chromium-path, or use render='http'"
             )
@@ -114,7 +114,7 @@ class Chromium:
                 await anyio.sleep(0.05)
         status = self.process.poll()
         self.stop()
-        raise ToolError(
+        raise CrawlError(
             f"Chromium did not start ({'exit status ' + str(status) if status is not None else 'timed out'}); "
             "use render='http' or check --chromium-path"
         )

@@ -12,7 +12,7 @@ import anyio
 
 from memento_servers.crawl.models import CrawledPage, CrawlResult, Page, Render
 from memento_servers.crawl.pages import PageLoader
-from memento_servers.runtime.errors import ToolError
+from memento_core.errors import MementoError
 
 Progress = Callable[[int, int, str], Awaitable[None]]
 SUMMARY_CHARS = 240
@@ -88,7 +88,7 @@ async def crawl(
                 try:
                     page, _ = await loader.load(url, options.render)
                     results[slot] = (_crawled(url, depth, page), page)
-                except ToolError as exc:
+                except MementoError as exc:  # a fetch refused or a page unreadable
                     status = getattr(exc, "status", None)
                     results[slot] = (CrawledPage(url=url, depth=depth, status=status, error=str(exc)), None)
                 await progress(len(visited) + sum(r is not None for r in results), options.max_pages, url)

@@ -14,8 +14,8 @@ from memento_servers.crawl.cache import PageCache
 from memento_servers.crawl.extract import Extracted, extract_html
 from memento_servers.crawl.models import Page, PageLink, Render, RenderedWith
 from memento_servers.documents.convert import DocumentError, Limits, convert_bytes, detect_format
-from memento_servers.runtime.errors import ToolError
-from memento_servers.runtime.fetch import Fetcher, FetchResult
+from memento_servers.crawl.errors import CrawlError
+from memento_core.fetch import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class PageLoader:
             with anyio.fail_after(self.convert_timeout_s):
                 return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
         except TimeoutError as exc:
-            raise ToolError(f"{what} took longer than {self.convert_timeout_s:g} s and was abandoned") from exc
+            raise CrawlError(f"{what} took longer than {self.convert_timeout_s:g} s and was abandoned") from exc
 
     async def load(self, url: str, render: Render = "auto") -> tuple[Page, bool]:
         """The page at `url` and whether it came from the cache."""
@@ -53,7 +53,7 @@ class PageLoader:
 
     async def _fetch(self, url: str, render: Render) -> Page:
         if render == "browser" and self.browser is None:
-            raise ToolError("the browser is disabled on this server (--no-browser); use render='http' or 'auto'")
+            raise CrawlError("the browser is disabled on this server (--no-browser); use render='http' or 'auto'")
         response = await self.fetcher.fetch(url)
         fmt = _format_of(response)
         if fmt == "html":
@@ -61,7 +61,7 @@ class PageLoader:
         if fmt in ("text", "markdown"):
             return _page(response, "text", title=None, markdown=response.text().strip())
         if fmt in REFUSED_FORMATS:
-            raise ToolError(
+            raise CrawlError(
                 f"{response.final_url} is {REFUSED_FORMATS[fmt]} ({response.content_type}); fetch_page reads text, "
                 "HTML and documents (PDF, office, data files) only"
             )
@@ -91,7 +91,7 @@ class PageLoader:
                 ),
             )
         except DocumentError as exc:
-            raise ToolError(f"cannot convert {response.final_url} ({response.content_type}): {exc}") from exc
+            raise CrawlError(f"cannot convert {response.final_url} ({response.content_type}): {exc}") from exc
         return _page(response, "document", title=document.title, markdown=document.markdown.strip())
 
 
@@ -99,7 +99,7 @@ def _format_of(response: FetchResult) -> str:
     try:
         return detect_format(response.content, _filename(response.final_url), response.headers.get("content-type"))
     except DocumentError as exc:
-        raise ToolError(f"{response.final_url} has a type fetch_page cannot read ({response.content_type}): {exc}") from exc
+        raise CrawlError(f"{response.final_url} has a type fetch_page cannot read ({response.content_type}): {exc}") from exc
 
 
 def _filename(url: str) -> str | None:

@@ -16,8 +16,8 @@ from memento_servers.crawl.models import CrawlResult, PageResult, Render
 from memento_servers.crawl.pages import PageLoader
 from memento_servers.crawl.view import page_view
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
-from memento_servers.runtime.fetch import Fetcher
-from memento_servers.runtime.paths import cache_dir
+from memento_core.fetch import Fetcher
+from memento_core.paths import cache_dir
 
 SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
 INSTRUCTIONS = (

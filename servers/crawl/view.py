@@ -5,7 +5,7 @@ from __future__ import annotations
 from memento_servers.crawl.models import Page, PageResult
 from memento_servers.crawl.pagination import slice_text
 from memento_servers.crawl.passages import compress
-from memento_servers.runtime.errors import ToolError
+from memento_servers.crawl.errors import CrawlError
 
 
 def page_view(
@@ -21,7 +21,7 @@ def page_view(
     text = page.markdown
     total = len(text)
     if start_index and start_index >= total:
-        raise ToolError(f"start_index={start_index} is past the end of the content ({total} characters)")
+        raise CrawlError(f"start_index={start_index} is past the end of the content ({total} characters)")
     note = None
     markdown, next_start = slice_text(text, start_index, max_chars)
     if query and query.strip():

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator
 
 from memento_servers.documents.model import MIB, Limits
 from memento_servers.documents.service import ServiceConfig
-from memento_servers.runtime import ServerSettings
-from memento_servers.runtime.paths import cache_dir
+from memento_core.settings import ServerSettings
+from memento_core.paths import cache_dir
 
 
 class DocumentsSettings(ServerSettings):

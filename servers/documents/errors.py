@@ -1,6 +1,6 @@
-"""Errors of document conversion. All are plain exceptions (no MCP): the server maps them to `ToolError`.
+"""Errors of document conversion. Plain exceptions (no MCP); the runtime reports them as tool errors.
 
-    Exception
+    MementoError (memento_core)
     └── DocumentError            the document cannot be converted; the message says why and what to try
         ├── SourceRefused        a path outside the allowed roots, a missing file, a refused URL scheme
         ├── BadPageSelection     a `pages` argument that does not parse
@@ -12,8 +12,10 @@
 
 from __future__ import annotations
 
+from memento_core.errors import MementoError
 
-class DocumentError(Exception):
+
+class DocumentError(MementoError):
     """A document could not be converted; the message is meant for the user or model."""
 
 

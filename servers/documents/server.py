@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from memento_servers.documents.config import DocumentsSettings
-from memento_servers.documents.errors import DocumentError
+from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.paginate import parse_pages, window
 from memento_servers.documents.service import DocumentService
-from memento_servers.runtime import ServerSpec, ToolError, annotations, main_for, new_server
+from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
 
 SUMMARY = "Read documents (PDF, office, HTML, archives...) as paginated markdown."
 INSTRUCTIONS = (
@@ -72,15 +72,6 @@ class FindResult(BaseModel):
     passages: list[Passage]
 
 
-@contextmanager
-def tool_errors() -> Iterator[None]:
-    """A document problem becomes a `ToolError`: an isError result the model can act on."""
-    try:
-        yield
-    except DocumentError as exc:
-        raise ToolError(str(exc)) from exc
-
-
 def build_server(settings: DocumentsSettings) -> MCPServer:
     service = DocumentService(settings.service_config())
 
@@ -111,16 +102,15 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         Returns markdown, format, title, page_count, the pages covered and warnings. When next_start_index is
         not null there is more: call again with start_index=next_start_index (same pages).
         """
-        with tool_errors():
-            selection = parse_pages(pages)
-            loaded = await service.load(source)
-            document = await service.document(loaded, selection)
+        selection = parse_pages(pages)
+        loaded = await service.load(source)
+        document = await service.document(loaded, selection)
         if selection and not document.pages:
             if document.page_count:
-                raise ToolError(f"pages={pages} is out of range: the document has {document.page_count} pages")
-            raise ToolError(f"{source} ({document.format}) has no pages; omit pages and use start_index instead")
+                raise BadPageSelection(f"pages={pages} is out of range: the document has {document.page_count} pages")
+            raise BadPageSelection(f"{source} ({document.format}) has no pages; omit pages and use start_index instead")
         if start_index > len(document.markdown) > 0:
-            raise ToolError(f"start_index={start_index} is past the end ({len(document.markdown)} characters)")
+            raise BadPageSelection(f"start_index={start_index} is past the end ({len(document.markdown)} characters)")
         part = window(document, start_index, max_chars or settings.default_max_chars)
         return ReadResult(
             source=source, format=document.format, title=document.title, markdown=part.text, start_index=part.start,
@@ -142,9 +132,8 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         A PDF is not converted for this, so it is fast even for long files. Then read the parts you need with
         read_document(pages=...) or locate them with find_in_document.
         """
-        with tool_errors():
-            loaded = await service.load(source)
-            info = await service.info(loaded)
+        loaded = await service.load(source)
+        info = await service.info(loaded)
         return InfoResult(source=source, size_bytes=loaded.size, **info)
 
     @server.tool(title="Find in document", annotations=annotations(read_only=True, open_world=True))
@@ -160,9 +149,8 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         them); verbatim phrase matches come first. Each passage gives page and start_index for read_document.
         The whole document is converted once (then cached), so the first search of a long PDF takes longer.
         """
-        with tool_errors():
-            loaded = await service.load(source)
-            document, hits, semantic = await service.find(loaded, query, max_results)
+        loaded = await service.load(source)
+        document, hits, semantic = await service.find(loaded, query, max_results)
         passages = [
             Passage(page=h.chunk.page, start_index=h.chunk.start, text=h.chunk.text, score=round(h.score, 4), exact=h.exact)
             for h in hits

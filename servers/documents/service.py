@@ -1,6 +1,6 @@
 """The documents service: resolve a source, convert it in a worker (or take it from the cache), answer queries.
 
-Plain async code with no MCP imports; `server.py` maps its `DocumentError`s to `ToolError`s.
+Plain async code with no MCP imports; the runtime reports its `DocumentError`s as tool errors.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ class DocumentService:
 
     def _fetcher_for_urls(self):
         if self._fetcher is None:
-            from memento_servers.runtime.fetch import Fetcher, FetchPolicy
+            from memento_core.fetch import Fetcher, FetchPolicy
 
             policy = FetchPolicy(
                 allow_hosts=list(self.config.allow_hosts), max_bytes=self.config.limits.max_bytes,
@@ -191,7 +191,7 @@ class DocumentService:
         return document, index.search(query, max_results, semantic), semantic is not None
 
     def _semantic_scores(self, digest: str, query: str, passages) -> list[float]:
-        from memento_servers.runtime.embeddings import Embedder
+        from memento_core.embeddings import Embedder
 
         if self._embedder is None:
             self._embedder = Embedder()

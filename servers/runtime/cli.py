@@ -14,12 +14,13 @@ from typing import Any, get_args
 import anyio
 from mcp.server.mcpserver import MCPServer
 
-from memento_servers.runtime import paths
-from memento_servers.runtime.errors import ConfigError
+from memento_core import paths
+from memento_core.errors import ConfigError
+from memento_core.settings import ServerSettings, env_names, is_list, load_settings, masked
+from memento_core.version import package_version
 from memento_servers.runtime.http import serve_http
 from memento_servers.runtime.stdio import serve_stdio
-from memento_servers.runtime.settings import ServerSettings, is_list, env_names, load_settings, masked
-from memento_servers.runtime.tools import ServerInfo, add_server_info, package_version
+from memento_servers.runtime.tools import ServerInfo, add_server_info
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from memento_servers.runtime.errors import ConfigError
-from memento_servers.runtime.settings import ServerSettings
+from memento_core.errors import ConfigError
+from memento_core.settings import ServerSettings
 
 log = logging.getLogger(__name__)
 

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-
-def package_version() -> str:
-    try:
-        return version("memento-mcp")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0.0.0+unknown"
+from memento_core.errors import MementoError
+from memento_core.version import package_version
 
 
 def annotations(*, read_only: bool, destructive: bool = False, idempotent: bool = False, open_world: bool) -> ToolAnnotations:
@@ -56,11 +53,40 @@ def add_server_info(server: MCPServer, info: ServerInfo) -> None:
     )
 
 
+def reporting_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` with every `MementoError` it raises turned into an MCP tool error.
+
+    This is the one place domain errors meet MCP: the model reads the error's message in an
+    `isError` result. Anything else escaping a tool stays a crash, logged with its traceback.
+    """
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(*args, **kwargs)
+            except MementoError as exc:
+                raise ToolError(str(exc)) from exc
+
+        return call_async
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except MementoError as exc:
+            raise ToolError(str(exc)) from exc
+
+    return call
+
+
 class MementoServer(MCPServer):
-    """An `MCPServer` whose tool descriptions are docstrings with their indentation removed."""
+    """An `MCPServer` whose tools report `MementoError`s as tool errors and are described by
+    their docstrings with the indentation removed."""
 
     def add_tool(self, fn: Callable[..., Any], *args: Any, description: str | None = None, **kwargs: Any) -> None:
-        super().add_tool(fn, *args, description=description or inspect.cleandoc(fn.__doc__ or ""), **kwargs)
+        description = description or inspect.cleandoc(fn.__doc__ or "")
+        super().add_tool(reporting_errors(fn), *args, description=description, **kwargs)
 
 
 def new_server(name: str, instructions: str, **kwargs: Any) -> MCPServer:

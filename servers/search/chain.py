@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from memento_servers.runtime import ToolError
 from memento_servers.search.cache import ResultCache
-from memento_servers.search.errors import BackendRateLimited, SearchError
+from memento_servers.search.errors import BackendRateLimited, InvalidSearch, SearchError
 from memento_servers.search.models import BackendStatus, Result, SearchResponse, StatusResponse
 from memento_servers.search.ratelimit import RateLimiter
 from memento_servers.search.webclient import redact
@@ -71,7 +70,7 @@ class SearchService:
 
     async def search(self, query: str, max_results: int, backend: str | None = None) -> SearchResponse:
         if backend is not None and backend not in self.slots:
-            raise ToolError(f"backend '{backend}' is not configured; choose one of {', '.join(self.chain)} or omit it")
+            raise InvalidSearch(f"backend '{backend}' is not configured; choose one of {', '.join(self.chain)} or omit it")
         names = [backend] if backend else self.chain
         results: list[Result] = []
         seen: set[str] = set()
@@ -86,7 +85,7 @@ class SearchService:
             except SearchError as exc:
                 message = redact(str(exc), self.secrets)
                 if backend:
-                    raise ToolError(f"{message}. Omit `backend` to use the fallback chain ({', '.join(self.chain)}).") from None
+                    raise InvalidSearch(f"{message}. Omit `backend` to use the fallback chain ({', '.join(self.chain)}).") from None
                 warnings.append(f"{message}; fell back to the next backend" if name != names[-1] else message)
                 continue
             taken = []

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from memento_servers.runtime import ServerSettings, paths
+from memento_core import paths
+from memento_core.settings import ServerSettings
 
 BackendName = Literal["local", "searxng", "duckduckgo", "brave", "tavily", "serper"]
 BACKEND_NAMES: tuple[str, ...] = ("local", "searxng", "duckduckgo", "brave", "tavily", "serper")

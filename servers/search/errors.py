@@ -1,7 +1,8 @@
 """Errors of memento-search. Backend errors never reach the model directly: the chain turns
-them into warnings (or a `ToolError` when the model named that backend).
+them into warnings (or an `InvalidSearch` when the model named that backend).
 
-    Exception
+    MementoError (memento_core)
+    ├── InvalidSearch          the request cannot be served as asked: empty query, unknown backend
     └── SearchError            a backend could not answer; the message is free of secrets
         ├── BackendUnavailable network failure, timeout, missing key or empty local index
         ├── BackendRateLimited the engine answered 429 (after retries); `retry_after` seconds
@@ -11,8 +12,14 @@ them into warnings (or a `ToolError` when the model named that backend).
 
 from __future__ import annotations
 
+from memento_core.errors import MementoError
 
-class SearchError(Exception):
+
+class InvalidSearch(MementoError):
+    """The request cannot be served as asked; the message says what to change."""
+
+
+class SearchError(MementoError):
     """A backend failed; `backend` names it."""
 
     def __init__(self, backend: str, message: str):
@@ -36,5 +43,5 @@ class BadResponse(SearchError):
     """The engine answered with an error status or malformed data."""
 
 
-class IndexingError(Exception):
+class IndexingError(MementoError):
     """A path or record given to the indexer cannot be indexed; the message says which and why."""

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from memento_servers.runtime.embeddings import Embedder
+from memento_core.embeddings import Embedder
 from memento_servers.search.chunking import chunk_text
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError

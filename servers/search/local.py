@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 
-from memento_servers.runtime.embeddings import Embedder
+from memento_core.embeddings import Embedder
 from memento_servers.search.errors import BackendUnavailable
 from memento_servers.search.fusion import rrf
 from memento_servers.search.models import Result

@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field
 
-from memento_servers.runtime import Command, ServerSpec, ToolError, annotations, main_for, new_server
+from memento_servers.runtime import Command, ServerSpec, annotations, main_for, new_server
 from memento_servers.search.config import SearchSettings
-from memento_servers.search.errors import IndexingError
+from memento_servers.search.errors import IndexingError, InvalidSearch
 from memento_servers.search.models import SearchResponse, StatusResponse
 from memento_servers.search.service import build_service
 
@@ -58,9 +58,9 @@ def build_server(settings: SearchSettings) -> MCPServer:
         """
         text = " ".join(query.split())
         if not text:
-            raise ToolError("query is empty: pass the words to search for")
+            raise InvalidSearch("query is empty: pass the words to search for")
         if len(text) > settings.max_query_chars:
-            raise ToolError(f"query is {len(text)} characters; shorten it to at most {settings.max_query_chars}")
+            raise InvalidSearch(f"query is {len(text)} characters; shorten it to at most {settings.max_query_chars}")
         return await service.search(text, max_results, backend)
 
     @server.tool(title="Search status", annotations=annotations(read_only=True, open_world=False))

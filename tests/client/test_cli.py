@@ -10,7 +10,7 @@ import pytest
 
 from memento_client.cli import ask_entries, run
 from memento_client.mcpconfig import parse_mcp_config
-from memento_servers.runtime import package_version
+from memento_core.version import package_version
 from tests.client.conftest import REPO
 from tests.client.scripted import AgentScript
 

@@ -14,7 +14,7 @@ from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
 from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
-from memento_servers.runtime.paths import data_dir
+from memento_core.paths import data_dir
 
 
 class ToyMemorySettings(ServerSettings):

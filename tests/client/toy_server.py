@@ -12,7 +12,8 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
-from memento_servers.runtime import ServerSettings, ServerSpec, ToolError, annotations, main_for, new_server
+from memento_core.errors import MementoError
+from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
 
 class ToySettings(ServerSettings):
@@ -45,7 +46,7 @@ def build_server(settings: ToySettings) -> MCPServer:
     @server.tool(title="Fail", annotations=closed)
     def fail(reason: Annotated[str, Field(description="The message of the error.")]) -> Echo:
         """Always fail with a tool error carrying `reason`."""
-        raise ToolError(f"failed on purpose: {reason}")
+        raise MementoError(f"failed on purpose: {reason}")
 
     @server.tool(title="Crash", annotations=annotations(read_only=False, destructive=True, open_world=False))
     def crash() -> Echo:

@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from memento_servers.crawl.browser import Browser
-from memento_servers.runtime.errors import ToolError
-from memento_servers.runtime.fetch import Fetcher, FetchPolicy
+from memento_servers.crawl.errors import CrawlError
+from memento_core.fetch import Fetcher, FetchPolicy
 from tests.fakes.site import JS_ARTICLE, site  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +41,7 @@ async def test_missing_chromium_is_a_clear_error(site, tmp_path):
     async with Fetcher(FetchPolicy(allow_hosts=["127.0.0.1"])) as fetcher:
         browser = Browser(fetcher, tmp_path / "no-chromium", concurrency=1, page_timeout_s=5, home=tmp_path)
         document = await fetcher.fetch(site.url("/js/app.html"))
-        with pytest.raises(ToolError, match="Chromium was not found .* render='http'"):
+        with pytest.raises(CrawlError, match="Chromium was not found .* render='http'"):
             await browser.render(document)
 
 

@@ -30,6 +30,6 @@ def bank(config):
 @pytest.fixture(scope="session")
 def minilm():
     """The real all-MiniLM-L6-v2 embedder, loaded once for the session."""
-    from memento_servers.runtime.embeddings import Embedder
+    from memento_core.embeddings import Embedder
 
     return Embedder()

@@ -7,9 +7,9 @@ import ipaddress
 import anyio
 import pytest
 
-from memento_servers.runtime.errors import FetchError
-from memento_servers.runtime.fetch import Fetcher, FetchPolicy, check_url
-from memento_servers.runtime.netguard import AddressGuard, refusal_reason
+from memento_core.errors import FetchError
+from memento_core.fetch import Fetcher, FetchPolicy, check_url
+from memento_core.netguard import AddressGuard, refusal_reason
 from tests.fakes.site import LocalSite, site  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.anyio

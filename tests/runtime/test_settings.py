@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from memento_servers.runtime.errors import ConfigError
-from memento_servers.runtime.settings import ServerSettings, load_settings, masked
+from memento_core.errors import ConfigError
+from memento_core.settings import ServerSettings, load_settings, masked
 from tests.harness import script
 
 

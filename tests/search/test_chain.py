@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memento_servers.runtime import ToolError
+from memento_servers.search.errors import InvalidSearch
 from memento_servers.search.cache import ResultCache
 from memento_servers.search.chain import SearchService, Slot, url_key
 from memento_servers.search.ddg import DuckDuckGoBackend, normalise_ddgs
@@ -61,10 +61,10 @@ async def test_backend_argument_picks_one_configured_backend_and_reports_its_fai
     local = Scripted("local", ["local://c/1"], kind="local")
     chain = service(web, local, tmp_path=tmp_path)
     assert (await chain.search("q", 5, backend="local")).backend_used == ["local"] and web.calls == 0
-    with pytest.raises(ToolError, match="not configured; choose one of brave, local"):
+    with pytest.raises(InvalidSearch, match="not configured; choose one of brave, local"):
         await chain.search("q", 5, backend="serper")
     broken = service(Scripted("brave", [], error=BackendUnavailable("brave", "down")), tmp_path=tmp_path)
-    with pytest.raises(ToolError, match="brave: down. Omit `backend`"):
+    with pytest.raises(InvalidSearch, match="brave: down. Omit `backend`"):
         await broken.search("q", 5, backend="brave")
 
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from memento_servers.runtime import ToolError
+from memento_servers.search.errors import InvalidSearch
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.service import build_service
 from tests.search.fake_engines import KEY, SHARED_URL, engine_settings
@@ -66,7 +66,7 @@ async def test_keys_are_sent_but_never_leak_into_results_errors_or_logs(fake_eng
     wrong = service_for(fake_engines.url, [engine], **{f"{engine}_api_key": WRONG_KEY})
     refused = await wrong.search(f"bad key {engine}", 5)
     assert "HTTP 401" in refused.warnings[0]
-    with pytest.raises(ToolError) as error:
+    with pytest.raises(InvalidSearch) as error:
         await wrong.search(f"bad key again {engine}", 5, backend=engine)
     status = wrong.status().model_dump_json()
     for text in (ok.model_dump_json(), refused.model_dump_json(), str(error.value), status, caplog.text):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import anyio
 
-from memento_servers.runtime.errors import FetchError
+from memento_core.errors import FetchError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]

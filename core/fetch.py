@@ -29,9 +29,9 @@ import anyio
 import httpcore
 import httpx
 
-from memento_servers.runtime.errors import FetchError
-from memento_servers.runtime.netguard import AddressGuard, Resolver
-from memento_servers.runtime.tools import package_version
+from memento_core.errors import FetchError
+from memento_core.netguard import AddressGuard, Resolver
+from memento_core.version import package_version
 
 log = logging.getLogger(__name__)
 
