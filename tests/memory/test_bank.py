@@ -34,7 +34,8 @@ def test_filters_select_by_tag_source_reward_and_exclude_the_same_task(bank):
     task = "What is the capital of France?"
     assert [c.task for c in bank.retrieve(task, k=3, filters=CaseFilters(tags=["books"])).positive] == [CASES[2]["task"]]
     assert [c.source for c in bank.retrieve(task, filters=CaseFilters(source="grader")).negative] == ["grader"]
-    assert all(c.reward >= 0.5 for c in bank.retrieve(task, filters=CaseFilters(min_reward=0.5)).positive)
+    rewarded = bank.retrieve(task, k=3, filters=CaseFilters(min_reward=0.5))
+    assert rewarded.negative == [] and sorted(c.task for c in rewarded.positive) == sorted([CASES[0]["task"], CASES[2]["task"]])
     found = bank.retrieve(task, k=3, filters=CaseFilters(exclude_task="  what is THE capital of france? "))
     assert task not in [c.task for c in found.positive + found.negative]
 
