@@ -13,11 +13,11 @@ from typing import Any
 
 import anyio
 
-from memento_client import runs
 from memento_client.config import ClientConfig, load_config
 from memento_client.errors import ClientError, ConfigError
-from memento_client.host import resolve_command, server_environment
-from memento_client.mcpconfig import ServerEntry, load_mcp_config
+from memento_client.eval import runs
+from memento_client.mcp.config import ServerEntry, load_mcp_config
+from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
 from memento_core.version import package_version
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from memento_client.mcpconfig import DEFAULT_MCP_CONFIG
+from memento_client.mcp.config import DEFAULT_MCP_CONFIG
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from memento_client.cases import Case, _cases_in, _fill
-from memento_client.host import ToolInfo
-from memento_client.planner import cases_text
+from memento_client.loop.cases import Case, _cases_in, _fill
+from memento_client.loop.planner import cases_text
+from memento_client.mcp.host import ToolInfo
 
 
 def _tool(**properties) -> ToolInfo:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from memento_client.errors import ConfigError
-from memento_client.report import iteration_dirs, read_jsonl, summarize
+from memento_client.eval.report import iteration_dirs, read_jsonl, summarize
 from memento_core import paths
 
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import anyio
 
-from memento_client.budget import Budget
 from memento_client.config import ClientConfig
-from memento_client.context import trim_messages
-from memento_client.host import Host, ToolInfo, ToolOutcome
 from memento_client.llm import LLM, ToolCall, Usage
-from memento_client.planner import Subtask
-from memento_client.trajectory import Trajectory
+from memento_client.loop.budget import Budget
+from memento_client.loop.context import trim_messages
+from memento_client.loop.planner import Subtask
+from memento_client.loop.trajectory import Trajectory
+from memento_client.mcp.host import Host, ToolInfo, ToolOutcome
 
 SYSTEM = """You are the executor of a research agent. Carry out the one subtask you are given, using the tools. Call several tools at once when the calls are independent. Read tool errors and fix your call. When done, reply WITHOUT tool calls with a concise result: the facts found (with where they came from), or what could not be found and why. Do only your subtask."""
 FORCE_RESULT = "Stop calling tools now: {why}. Reply with your result from what you have found so far."

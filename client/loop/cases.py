@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from memento_client.host import Host, ToolInfo
+from memento_client.mcp.host import Host, ToolInfo
 
 log = logging.getLogger(__name__)
 POSITIVE_REWARD = 0.5  # a case with at least this reward is shown as a success

@@ -18,17 +18,17 @@ from typing import Any
 
 import anyio
 
-from memento_client import cases as case_bank
-from memento_client.budget import Budget
 from memento_client.config import ClientConfig
 from memento_client.errors import BudgetExceeded, LLMError, PlanError
-from memento_client.executor import Executor, SubtaskResult
-from memento_client.host import Host
-from memento_client.judge import judge
+from memento_client.eval.judge import judge
+from memento_client.eval.metrics import score
 from memento_client.llm import LLM, Usage
-from memento_client.metrics import score
-from memento_client.planner import Planner, Subtask
-from memento_client.trajectory import Listener, Trajectory
+from memento_client.loop import cases as case_bank
+from memento_client.loop.budget import Budget
+from memento_client.loop.executor import Executor, SubtaskResult
+from memento_client.loop.planner import Planner, Subtask
+from memento_client.loop.trajectory import Listener, Trajectory
+from memento_client.mcp.host import Host
 
 log = logging.getLogger(__name__)
 

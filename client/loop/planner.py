@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from memento_client.cases import Case
 from memento_client.config import ClientConfig
-from memento_client.context import trim_messages
 from memento_client.errors import PlanError
-from memento_client.host import ToolInfo
 from memento_client.llm import LLM, Usage
+from memento_client.loop.cases import Case
+from memento_client.loop.context import trim_messages
+from memento_client.mcp.host import ToolInfo
 
 
 class Subtask(BaseModel):
