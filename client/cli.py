@@ -14,11 +14,11 @@ from typing import Any
 import anyio
 
 from memento_client.config import ClientConfig, load_config
-from memento_client.errors import ClientError, ConfigError
 from memento_client.eval import runs
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
+from memento_core.errors import ConfigError, MementoError
 from memento_core.version import package_version
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except ClientError as exc:
+    except MementoError as exc:
         print(f"memento: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,10 +17,10 @@ from typing import Any
 
 import anyio
 
-from memento_client.errors import ConfigError
 from memento_client.eval.datasets import Item
 from memento_client.eval.report import read_jsonl
 from memento_client.loop.agent import Agent
+from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
