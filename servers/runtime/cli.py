@@ -80,6 +80,7 @@ def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{spec.program} {package_version()}")
     parser.add_argument("--print-config", action="store_true", help="Print the effective config (secrets masked) and exit.")
+    parser.add_argument("--describe", action="store_true", help="Print the name, summary and default port as JSON and exit.")
     if spec.commands:
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
         for command in spec.commands:
@@ -121,6 +122,9 @@ def serve(spec: ServerSpec, settings: ServerSettings) -> None:
 def run(spec: ServerSpec, argv: Sequence[str] | None = None) -> int:
     """Entry point of `memento-<name>`: parse, configure, then serve or run a subcommand."""
     args = _parser(spec).parse_args(argv)
+    if args.describe:
+        print(json.dumps({"name": spec.program, "summary": spec.summary, "default_port": spec.default_port}))
+        return 0
     try:
         settings = _settings_from(spec, args)
         configure_logging(settings.log_level)
