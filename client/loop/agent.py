@@ -89,7 +89,8 @@ class Agent:
         trajectory = Trajectory(task, list(self.listeners))
         trajectory.emit("task", task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory)
         cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
-        trajectory.emit("cases", ids=[c.id for c in cases], positive=[c.id for c in cases if c.positive])
+        retrieved = cases.ids if cases is not None else []
+        trajectory.emit("cases", ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else [])
         messages = self.planner.opening(task, self.tools, cases, list(notes))
         state = _State()
         with anyio.move_on_after(self.config.max_wall_s) as deadline:
@@ -113,7 +114,6 @@ class Agent:
         trajectory.emit("reward", reward=reward, metrics=metrics)
         case_id = None
         if self.config.memory != "off":
-            retrieved = [c.id for c in cases]
             case_id = await case_bank.write(self.host, task, state.plan, state.answer, reward, retrieved, self.run_id)
             if case_id is not None:
                 trajectory.emit("case_written", case_id=case_id)
@@ -124,7 +124,7 @@ class Agent:
             reward=reward,
             metrics=metrics,
             plan=state.plan,
-            retrieved_case_ids=[c.id for c in cases],
+            retrieved_case_ids=retrieved,
             case_id=case_id,
             usage=usage.as_dict(),
             seconds=round(time.monotonic() - started, 3),

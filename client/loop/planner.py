@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from memento_client.config import ClientConfig
 from memento_client.errors import PlanError
 from memento_client.llm import LLM, Usage
-from memento_client.loop.cases import Case
+from memento_memory.models import RetrievedCase, RetrievedCases
 from memento_client.loop.context import trim_messages
 from memento_client.mcp.host import ToolInfo
 
@@ -72,19 +72,25 @@ def tool_lines(tools: list[ToolInfo]) -> str:
     return "\n".join(f"- {t.qualified}: {t.description.strip().splitlines()[0][:200]}" for t in tools)
 
 
-def cases_text(cases: list[Case]) -> str:
+def case_text(case: RetrievedCase) -> str:
+    plan = case.plan if isinstance(case.plan, str) else json.dumps(case.plan, ensure_ascii=False)
+    lines = [f"Task: {case.task}", f"Plan: {plan}"]
+    if case.answer:
+        lines.append(f"Answer: {case.answer}")
+    return "\n".join(lines)
+
+
+def cases_text(cases: RetrievedCases | None) -> str:
     """Past cases as the planner sees them: successes to imitate, failures to avoid."""
-    if not cases:
+    if cases is None or not cases.ids:
         return ""
-    positive = [c for c in cases if c.positive]
-    negative = [c for c in cases if not c.positive]
     parts = ["Past cases similar to this task, from the case bank:"]
-    if positive:
+    if cases.positive:
         parts.append("Successful cases (plans that worked; imitate them where they fit):")
-        parts += [f"[case {c.id}]\n{c.render()}" for c in positive]
-    if negative:
+        parts += [f"[case {c.id}]\n{case_text(c)}" for c in cases.positive]
+    if cases.negative:
         parts.append("Failed cases (plans that did not work; avoid their mistakes):")
-        parts += [f"[case {c.id}]\n{c.render()}" for c in negative]
+        parts += [f"[case {c.id}]\n{case_text(c)}" for c in cases.negative]
     return "\n\n".join(parts)
 
 
@@ -123,7 +129,7 @@ class Planner:
         self.llm = llm
         self.config = config
 
-    def opening(self, task: str, tools: list[ToolInfo], cases: list[Case], notes: list[str]) -> list[dict[str, Any]]:
+    def opening(self, task: str, tools: list[ToolInfo], cases: RetrievedCases | None, notes: list[str]) -> list[dict[str, Any]]:
         system = SYSTEM.format(
             tools=tool_lines(tools), max_subtasks=self.config.max_subtasks, max_cycles=self.config.max_cycles
         )
