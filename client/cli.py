@@ -150,6 +150,7 @@ def cmd_runs(_: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from memento_client.loop.events import from_dict
     from memento_client.view import LiveView
 
     found = runs.trajectories(runs.find_run(args.run), args.task)
@@ -159,7 +160,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     view = LiveView(Console(highlight=False))
     for row in found:
         view.console.print(f"[bold]iteration {row['iteration']} · task {row['id']}[/bold]: {row['question']}")
-        for event in row["events"]:
+        for event in filter(None, map(from_dict, row["events"])):
             view(event)
     return 0
 

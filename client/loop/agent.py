@@ -25,6 +25,18 @@ from memento_client.eval.metrics import score
 from memento_client.llm import LLM, Usage
 from memento_client.loop import cases as case_bank
 from memento_client.loop.budget import Budget
+from memento_client.loop.events import (
+    Answered,
+    BudgetSpent,
+    CasesRetrieved,
+    CaseWritten,
+    ErrorOccurred,
+    PlanMade,
+    Rewarded,
+    SubtaskFinished,
+    SubtaskStarted,
+    TaskStarted,
+)
 from memento_client.loop.executor import Executor, SubtaskResult
 from memento_client.loop.planner import Planner, Subtask
 from memento_client.loop.trajectory import Listener, Trajectory
@@ -86,11 +98,11 @@ class Agent:
     ) -> AgentResult:
         started = time.monotonic()
         usage = Usage()
-        trajectory = Trajectory(task, list(self.listeners))
-        trajectory.emit("task", task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory)
+        trajectory = Trajectory(list(self.listeners))
+        trajectory.emit(TaskStarted(task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory))
         cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
         retrieved = cases.ids if cases is not None else []
-        trajectory.emit("cases", ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else [])
+        trajectory.emit(CasesRetrieved(ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else []))
         messages = self.planner.opening(task, self.tools, cases, list(notes))
         state = _State()
         with anyio.move_on_after(self.config.max_wall_s) as deadline:
@@ -100,23 +112,23 @@ class Agent:
                 state.stop = f"budget:{exc.kind}"
             except PlanError as exc:
                 state.stop = "invalid_plan"
-                trajectory.emit("error", message=str(exc))
+                trajectory.emit(ErrorOccurred(message=str(exc)))
             except LLMError as exc:
                 state.stop = "llm_error"
-                trajectory.emit("error", message=str(exc))
+                trajectory.emit(ErrorOccurred(message=str(exc)))
         if deadline.cancelled_caught:
             state.stop = "budget:wall_time"
         if state.stop.startswith("budget:"):
-            trajectory.emit("budget", budget=state.stop.split(":", 1)[1])
+            trajectory.emit(BudgetSpent(budget=state.stop.split(":", 1)[1]))
             state.answer = await self._closing_answer(messages, state, usage, trajectory)
-        trajectory.emit("answer", answer=state.answer, stop_reason=state.stop)
+        trajectory.emit(Answered(answer=state.answer, stop_reason=state.stop))
         metrics, reward = await self._reward(task, state.answer, gold, usage)
-        trajectory.emit("reward", reward=reward, metrics=metrics)
+        trajectory.emit(Rewarded(reward=reward, metrics=metrics))
         case_id = None
         if self.config.memory != "off":
             case_id = await case_bank.write(self.host, task, state.plan, state.answer, reward, retrieved, self.run_id)
             if case_id is not None:
-                trajectory.emit("case_written", case_id=case_id)
+                trajectory.emit(CaseWritten(case_id=case_id))
         return AgentResult(
             task=task,
             answer=state.answer,
@@ -129,7 +141,7 @@ class Agent:
             usage=usage.as_dict(),
             seconds=round(time.monotonic() - started, 3),
             task_id=task_id,
-            events=trajectory.events,
+            events=trajectory.as_dicts(),
         )
 
     async def _cycles(
@@ -140,11 +152,7 @@ class Agent:
             budget.check()
             turn = await self.planner.next(messages, usage, final=cycle == cycles)
             trajectory.emit(
-                "plan",
-                cycle=cycle,
-                thought=turn.thought,
-                subtasks=[s.model_dump() for s in turn.plan],
-                final_answer=turn.final_answer,
+                PlanMade(cycle=cycle, thought=turn.thought, subtasks=[s.model_dump() for s in turn.plan], final_answer=turn.final_answer)
             )
             if turn.final_answer:
                 state.answer = turn.final_answer
@@ -160,11 +168,11 @@ class Agent:
     async def _subtask(
         self, task: str, subtask: Subtask, usage: Usage, budget: Budget, trajectory: Trajectory, state: _State
     ) -> SubtaskResult:
-        trajectory.emit("subtask", phase="start", id=subtask.id, description=subtask.description)
+        trajectory.emit(SubtaskStarted(id=subtask.id, description=subtask.description))
         result = await self.executor.run(
             task, subtask, state.done + state.unreported, usage=usage, budget=budget, trajectory=trajectory
         )
-        trajectory.emit("subtask", phase="end", id=subtask.id, result=result.result, steps=result.steps, stop=result.stop)
+        trajectory.emit(SubtaskFinished(id=subtask.id, result=result.result, steps=result.steps, stop=result.stop))
         return result
 
     async def _closing_answer(
@@ -178,7 +186,7 @@ class Agent:
             with anyio.fail_after(self.config.request_timeout_s * 2):
                 turn = await self.planner.next(messages, usage, final=True)
         except (PlanError, LLMError, TimeoutError) as exc:
-            trajectory.emit("error", message=f"no closing answer: {exc}")
+            trajectory.emit(ErrorOccurred(message=f"no closing answer: {exc}"))
             return None
         return turn.final_answer
 

@@ -19,6 +19,7 @@ from memento_client.config import ClientConfig
 from memento_client.llm import LLM, ToolCall, Usage
 from memento_client.loop.budget import Budget
 from memento_client.loop.context import trim_messages
+from memento_client.loop.events import ToolCalled, ToolStarted
 from memento_client.loop.planner import Subtask
 from memento_client.loop.trajectory import Trajectory
 from memento_client.mcp.host import Host, ToolInfo, ToolOutcome
@@ -96,21 +97,22 @@ class Executor:
             else:
                 try:
                     arguments = call.parsed_arguments()
-                    trajectory.emit("tool_start", subtask=subtask.id, name=call.name)
+                    trajectory.emit(ToolStarted(subtask=subtask.id, name=call.name))
                     outcome = await self.host.call(call.name, arguments)
                 except ValueError as problem:
                     outcome, arguments = ToolOutcome(f"{call.name}: {problem}", True), {"_raw": call.arguments}
             text = clip(outcome.text, self.config.tool_output_chars)
             outcomes[index] = f"ERROR: {text}" if outcome.is_error else text
             trajectory.emit(
-                "tool",
-                subtask=subtask.id,
-                name=call.name,
-                arguments=arguments,
-                ok=not outcome.is_error,
-                seconds=round(outcome.seconds, 3),
-                restarted=outcome.restarted,
-                output=text[:500],
+                ToolCalled(
+                    subtask=subtask.id,
+                    name=call.name,
+                    arguments=arguments,
+                    ok=not outcome.is_error,
+                    seconds=round(outcome.seconds, 3),
+                    restarted=outcome.restarted,
+                    output=text[:500],
+                )
             )
 
         async with anyio.create_task_group() as group:
