@@ -22,9 +22,8 @@ from memento_client.config import ClientConfig
 from memento_client.errors import BudgetExceeded, LLMError, PlanError
 from memento_client.eval.judge import judge
 from memento_client.eval.metrics import score
-from memento_client.llm import LLM, Usage
+from memento_client.llm import LLM
 from memento_client.loop import cases as case_bank
-from memento_client.loop.budget import Budget
 from memento_client.loop.events import (
     Answered,
     BudgetSpent,
@@ -37,9 +36,11 @@ from memento_client.loop.events import (
     SubtaskStarted,
     TaskStarted,
 )
-from memento_client.loop.executor import Executor, SubtaskResult
-from memento_client.loop.planner import Planner, Subtask
-from memento_client.loop.trajectory import Listener, Trajectory
+from memento_client.loop.executor import Executor
+from memento_client.loop.plan import Subtask, SubtaskResult
+from memento_client.loop.planner import Planner
+from memento_client.loop.run import Run
+from memento_client.loop.trajectory import Listener
 from memento_client.mcp.host import Host
 
 log = logging.getLogger(__name__)
@@ -96,118 +97,95 @@ class Agent:
     async def run(
         self, task: str, *, gold: Sequence[str] | None = None, task_id: str | None = None, notes: Sequence[str] = ()
     ) -> AgentResult:
-        started = time.monotonic()
-        usage = Usage()
-        trajectory = Trajectory(list(self.listeners))
-        trajectory.emit(TaskStarted(task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory))
+        run = Run.start(task, self.config, self.listeners)
+        run.emit(TaskStarted(task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory))
         cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
         retrieved = cases.ids if cases is not None else []
-        trajectory.emit(CasesRetrieved(ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else []))
-        messages = self.planner.opening(task, self.tools, cases, list(notes))
-        state = _State()
+        run.emit(CasesRetrieved(ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else []))
+        run.messages = self.planner.opening(task, self.tools, cases, list(notes))
         with anyio.move_on_after(self.config.max_wall_s) as deadline:
             try:
-                await self._cycles(task, messages, usage, Budget(self.config, usage), trajectory, state)
+                await self._cycles(run)
             except BudgetExceeded as exc:
-                state.stop = f"budget:{exc.kind}"
+                run.stop = f"budget:{exc.kind}"
             except PlanError as exc:
-                state.stop = "invalid_plan"
-                trajectory.emit(ErrorOccurred(message=str(exc)))
+                run.stop = "invalid_plan"
+                run.emit(ErrorOccurred(message=str(exc)))
             except LLMError as exc:
-                state.stop = "llm_error"
-                trajectory.emit(ErrorOccurred(message=str(exc)))
+                run.stop = "llm_error"
+                run.emit(ErrorOccurred(message=str(exc)))
         if deadline.cancelled_caught:
-            state.stop = "budget:wall_time"
-        if state.stop.startswith("budget:"):
-            trajectory.emit(BudgetSpent(budget=state.stop.split(":", 1)[1]))
-            state.answer = await self._closing_answer(messages, state, usage, trajectory)
-        trajectory.emit(Answered(answer=state.answer, stop_reason=state.stop))
-        metrics, reward = await self._reward(task, state.answer, gold, usage)
-        trajectory.emit(Rewarded(reward=reward, metrics=metrics))
+            run.stop = "budget:wall_time"
+        if run.stop.startswith("budget:"):
+            run.emit(BudgetSpent(budget=run.stop.split(":", 1)[1]))
+            run.answer = await self._closing_answer(run)
+        run.emit(Answered(answer=run.answer, stop_reason=run.stop))
+        metrics, reward = await self._reward(run, gold)
+        run.emit(Rewarded(reward=reward, metrics=metrics))
         case_id = None
         if self.config.memory != "off":
-            case_id = await case_bank.write(self.host, task, state.plan, state.answer, reward, retrieved, self.run_id)
+            case_id = await case_bank.write(self.host, task, run.plan, run.answer, reward, retrieved, self.run_id)
             if case_id is not None:
-                trajectory.emit(CaseWritten(case_id=case_id))
+                run.emit(CaseWritten(case_id=case_id))
         return AgentResult(
             task=task,
-            answer=state.answer,
-            stop_reason=state.stop,
+            answer=run.answer,
+            stop_reason=run.stop,
             reward=reward,
             metrics=metrics,
-            plan=state.plan,
+            plan=run.plan,
             retrieved_case_ids=retrieved,
             case_id=case_id,
-            usage=usage.as_dict(),
-            seconds=round(time.monotonic() - started, 3),
+            usage=run.usage.as_dict(),
+            seconds=round(time.monotonic() - run.started, 3),
             task_id=task_id,
-            events=trajectory.as_dicts(),
+            events=run.trajectory.as_dicts(),
         )
 
-    async def _cycles(
-        self, task: str, messages: list[dict[str, Any]], usage: Usage, budget: Budget, trajectory: Trajectory, state: _State
-    ) -> None:
+    async def _cycles(self, run: Run) -> None:
         cycles = self.config.max_cycles
         for cycle in range(1, cycles + 1):
-            budget.check()
-            turn = await self.planner.next(messages, usage, final=cycle == cycles)
-            trajectory.emit(
+            run.budget.check()
+            turn = await self.planner.next(run, final=cycle == cycles)
+            run.emit(
                 PlanMade(cycle=cycle, thought=turn.thought, subtasks=[s.model_dump() for s in turn.plan], final_answer=turn.final_answer)
             )
             if turn.final_answer:
-                state.answer = turn.final_answer
+                run.answer = turn.final_answer
                 return
-            state.plan = [s.description for s in turn.plan]
+            run.plan = [s.description for s in turn.plan]
             for subtask in turn.plan:
-                state.unreported.append(await self._subtask(task, subtask, usage, budget, trajectory, state))
-            messages.append({"role": "user", "content": results_report(state.unreported, cycle, next_step(cycle + 1, cycles))})
-            state.done += state.unreported
-            state.unreported = []
-            state.cycle = cycle
+                run.unreported.append(await self._subtask(run, subtask))
+            run.messages.append({"role": "user", "content": results_report(run.unreported, cycle, next_step(cycle + 1, cycles))})
+            run.done += run.unreported
+            run.unreported = []
+            run.cycle = cycle
 
-    async def _subtask(
-        self, task: str, subtask: Subtask, usage: Usage, budget: Budget, trajectory: Trajectory, state: _State
-    ) -> SubtaskResult:
-        trajectory.emit(SubtaskStarted(id=subtask.id, description=subtask.description))
-        result = await self.executor.run(
-            task, subtask, state.done + state.unreported, usage=usage, budget=budget, trajectory=trajectory
-        )
-        trajectory.emit(SubtaskFinished(id=subtask.id, result=result.result, steps=result.steps, stop=result.stop))
+    async def _subtask(self, run: Run, subtask: Subtask) -> SubtaskResult:
+        run.emit(SubtaskStarted(id=subtask.id, description=subtask.description))
+        result = await self.executor.run(run, subtask)
+        run.emit(SubtaskFinished(id=subtask.id, result=result.result, steps=result.steps, stop=result.stop))
         return result
 
-    async def _closing_answer(
-        self, messages: list[dict[str, Any]], state: _State, usage: Usage, trajectory: Trajectory
-    ) -> str | None:
+    async def _closing_answer(self, run: Run) -> str | None:
         """One planner call, past the budget, to answer from what was found."""
-        if state.answer:
-            return state.answer
-        messages.append({"role": "user", "content": results_report(state.unreported, state.cycle + 1, CLOSING)})
+        if run.answer:
+            return run.answer
+        run.messages.append({"role": "user", "content": results_report(run.unreported, run.cycle + 1, CLOSING)})
         try:
             with anyio.fail_after(self.config.request_timeout_s * 2):
-                turn = await self.planner.next(messages, usage, final=True)
+                turn = await self.planner.next(run, final=True)
         except (PlanError, LLMError, TimeoutError) as exc:
-            trajectory.emit(ErrorOccurred(message=f"no closing answer: {exc}"))
+            run.emit(ErrorOccurred(message=f"no closing answer: {exc}"))
             return None
         return turn.final_answer
 
-    async def _reward(
-        self, task: str, answer: str | None, gold: Sequence[str] | None, usage: Usage
-    ) -> tuple[dict[str, float] | None, float | None]:
+    async def _reward(self, run: Run, gold: Sequence[str] | None) -> tuple[dict[str, float] | None, float | None]:
         """Metrics vs gold (EM, F1 and, with a judge, PM) and the reward: PM if judged, else F1."""
         if gold:
-            metrics = score(answer, gold)
-            pm = await judge(self.llm, usage, task, answer, gold)
+            metrics = score(run.answer, gold)
+            pm = await judge(self.llm, run.usage, run.task, run.answer, gold)
             if pm is not None:
                 metrics["pm"] = pm
             return metrics, pm if pm is not None else metrics["f1"]
-        return None, await judge(self.llm, usage, task, answer)
-
-
-@dataclass
-class _State:
-    answer: str | None = None
-    stop: str = "answered"
-    plan: list[str] = field(default_factory=list)
-    done: list[SubtaskResult] = field(default_factory=list)
-    unreported: list[SubtaskResult] = field(default_factory=list)
-    cycle: int = 0
+        return None, await judge(self.llm, run.usage, run.task, run.answer)

@@ -10,25 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from memento_client.config import ClientConfig
 from memento_client.errors import PlanError
-from memento_client.llm import LLM, Usage
-from memento_memory.models import RetrievedCase, RetrievedCases
+from memento_client.llm import LLM
 from memento_client.loop.context import trim_messages
+from memento_client.loop.plan import PlannerTurn
+from memento_client.loop.run import Run
 from memento_client.mcp.host import ToolInfo
-
-
-class Subtask(BaseModel):
-    id: int
-    description: str = Field(min_length=1)
-
-
-class PlannerTurn(BaseModel):
-    thought: str = ""
-    plan: list[Subtask] = Field(default_factory=list)
-    final_answer: str | None = None
+from memento_memory.models import RetrievedCase, RetrievedCases
 
 
 PLAN_SCHEMA: dict[str, Any] = {
@@ -136,12 +127,13 @@ class Planner:
         user = "\n\n".join(part for part in [f"Task: {task}", *notes, cases_text(cases)] if part)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    async def next(self, messages: list[dict[str, Any]], usage: Usage, *, final: bool) -> PlannerTurn:
-        """Ask for the next turn (appending it to `messages`); one repair attempt, then `PlanError`."""
+    async def next(self, run: Run, *, final: bool) -> PlannerTurn:
+        """Ask for the next turn (appending it to `run.messages`); one repair attempt, then `PlanError`."""
         schema = PLAN_SCHEMA if self.config.structured_output else None
+        messages = run.messages
         for attempt in (1, 2):
             messages[:] = trim_messages(messages, self.config.context_chars)
-            reply = await self.llm.complete("planner", messages, usage=usage, json_schema=schema)
+            reply = await self.llm.complete("planner", messages, usage=run.usage, json_schema=schema)
             messages.append({"role": "assistant", "content": reply.content or ""})
             try:
                 return parse_turn(reply.content, final=final, max_subtasks=self.config.max_subtasks)
