@@ -86,9 +86,9 @@ def _entries():
 
 
 async def per_task(url: str, runs: int) -> dict:
+    from memento_client.llm import LLM
     from memento_client.loop.agent import Agent
     from memento_client.mcp.host import Host
-    from memento_client.llm import LLM
 
     config = _config(url)
     llm = LLM(config)
