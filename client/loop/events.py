@@ -216,9 +216,12 @@ KINDS: tuple[type[Event], ...] = (
 
 
 def from_dict(data: dict[str, Any]) -> Event | None:
-    """The event a saved dict records (None for a kind this version does not know)."""
+    """The event a saved dict records (None for a kind this version does not know, or a dict missing fields)."""
     cls = next((c for c in KINDS if c.kind == data.get("kind") and c.phase == data.get("phase")), None)
     if cls is None:
         return None
     names = {f.name for f in fields(cls)}
-    return cls(**{k: v for k, v in data.items() if k in names})
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError:  # an older or hand-edited trajectory: skip the event rather than fail the replay
+        return None
