@@ -80,15 +80,15 @@ def _config(url: str, **overrides):
 
 
 def _entries():
-    from memento_client.mcpconfig import ServerEntry
+    from memento_client.mcp.config import ServerEntry
 
     return [ServerEntry("toy", command=sys.executable, args=("-m", "tests.client.toy_server"), cwd=str(ROOT))]
 
 
 async def per_task(url: str, runs: int) -> dict:
-    from memento_client.agent import Agent
-    from memento_client.host import Host
     from memento_client.llm import LLM
+    from memento_client.loop.agent import Agent
+    from memento_client.mcp.host import Host
 
     config = _config(url)
     llm = LLM(config)
@@ -125,8 +125,8 @@ async def per_task(url: str, runs: int) -> dict:
 
 
 async def eval_rate(url: str, tasks: int, concurrency: int) -> float:
-    from memento_client.datasets import Item
-    from memento_client.eval import EvalPlan, run_iteration
+    from memento_client.eval.datasets import Item
+    from memento_client.eval.runner import EvalPlan, run_iteration
     from memento_client.session import agent_session
 
     items = [Item(f"t{n}", f"question {n}", ["done"], "bench") for n in range(tasks)]

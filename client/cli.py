@@ -13,12 +13,12 @@ from typing import Any
 
 import anyio
 
-from memento_client import runs
 from memento_client.config import ClientConfig, load_config
-from memento_client.errors import ClientError, ConfigError
-from memento_client.host import resolve_command, server_environment
-from memento_client.mcpconfig import ServerEntry, load_mcp_config
+from memento_client.eval import runs
+from memento_client.mcp.config import ServerEntry, load_mcp_config
+from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
+from memento_core.errors import ConfigError, MementoError
 from memento_core.version import package_version
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,7 @@ def cmd_runs(_: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from memento_client.loop.events import from_dict
     from memento_client.view import LiveView
 
     found = runs.trajectories(runs.find_run(args.run), args.task)
@@ -159,7 +160,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     view = LiveView(Console(highlight=False))
     for row in found:
         view.console.print(f"[bold]iteration {row['iteration']} · task {row['id']}[/bold]: {row['question']}")
-        for event in row["events"]:
+        for event in filter(None, map(from_dict, row["events"])):
             view(event)
     return 0
 
@@ -178,7 +179,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except ClientError as exc:
+    except MementoError as exc:
         print(f"memento: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

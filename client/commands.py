@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memento_client.agent import AgentResult
 from memento_client.config import ClientConfig
-from memento_client.datasets import Item, load_dataset
-from memento_client.eval import EvalPlan, _Writer, result_row, run_eval
-from memento_client.mcpconfig import ServerEntry
-from memento_client.report import write_report
-from memento_client.runs import new_run_dir
+from memento_client.eval.datasets import Item, load_dataset
+from memento_client.eval.report import write_report
+from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval
+from memento_client.eval.runs import new_run_dir
+from memento_client.loop.agent import AgentResult
+from memento_client.mcp.config import ServerEntry
 from memento_client.session import agent_session
 from memento_client.view import LiveView
 
@@ -40,7 +40,7 @@ async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, n
     finally:
         if view is not None:
             view.close()
-    writer = _Writer(folder / "iter-1")
+    writer = ResultWriter(folder / "iter-1")
     await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
     writer.close()
     return result

@@ -9,8 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from memento_client.errors import ConfigError, NoModelError
-from memento_core.errors import ConfigError as RuntimeConfigError
+from memento_client.errors import NoModelError
 from memento_core import paths
 from memento_core.settings import load_settings
 
@@ -94,7 +93,4 @@ def load_config(cli: dict[str, Any], config_file: Path | None = None) -> ClientC
     explicit = config_file is not None
     path = config_file or paths.config_file()
     given = {k: v for k, v in cli.items() if v is not None}
-    try:
-        return load_settings(ClientConfig, "client", given, path, explicit_file=explicit)  # type: ignore[type-var]
-    except RuntimeConfigError as exc:
-        raise ConfigError(str(exc)) from exc
+    return load_settings(ClientConfig, "client", given, path, explicit_file=explicit)  # type: ignore[type-var]

@@ -1,9 +1,9 @@
 """Errors of the agent client, and who sees each.
 
-    Exception
-    └── ClientError            anything the user can fix; `memento` prints it and exits 2
-        ├── ConfigError        bad flags, environment, config file or mcp.json
-        ├── NoModelError       no model endpoint configured (the message shows how to set one)
+    MementoError (core)        anything the user can fix; `memento` prints it and exits 2
+    ├── ConfigError (core)     bad flags, environment, config file, mcp.json or dataset
+    │   └── NoModelError       no model endpoint configured (the message shows how to set one)
+    └── ClientError
         ├── HostError          an MCP server could not be started or reached
         └── LLMError           the model endpoint failed after retries, or rejected the request
     BudgetExceeded             a run hit a budget (steps, tokens, wall time, cost); the loop stops
@@ -13,13 +13,11 @@
 
 from __future__ import annotations
 
-
-class ClientError(Exception):
-    """A problem the user can fix; the message says how."""
+from memento_core.errors import ConfigError, MementoError
 
 
-class ConfigError(ClientError):
-    """Bad flags, environment, config file or mcp.json."""
+class ClientError(MementoError):
+    """A problem of the client's own (servers, model endpoint) the user can fix; the message says how."""
 
 
 class NoModelError(ConfigError):

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from memento_client.agent import Agent
 from memento_client.config import ClientConfig
-from memento_client.host import Host
 from memento_client.llm import LLM
-from memento_client.mcpconfig import ServerEntry, load_mcp_config
-from memento_client.trajectory import Listener
+from memento_client.loop.agent import Agent
+from memento_client.loop.trajectory import Listener
+from memento_client.mcp.config import ServerEntry, load_mcp_config
+from memento_client.mcp.host import Host
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from memento_client.config import ClientConfig
-from memento_client.mcpconfig import ServerEntry
+from memento_client.mcp.config import ServerEntry
 from tests.fakes.openai_server import fake_openai  # noqa: F401  (a fixture)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -10,9 +10,9 @@ import json
 import anyio
 import pytest
 
-from memento_client.agent import Agent
-from memento_client.host import Host
 from memento_client.llm import LLM
+from memento_client.loop.agent import Agent
+from memento_client.mcp.host import Host
 from tests.client.conftest import make_config, toy_entry
 from tests.client.scripted import answer_json, plan_json
 from tests.client.test_host import alive

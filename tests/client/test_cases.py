@@ -1,31 +1,56 @@
-"""Reading and writing cases through whatever memory tool schema a server declares."""
+"""The memory tools' contract: arguments by the real tools' parameter names, results read with the memory models."""
 
 from __future__ import annotations
 
-from memento_client.cases import Case, _cases_in, _fill
-from memento_client.host import ToolInfo
-from memento_client.planner import cases_text
+from datetime import UTC, datetime
+
+import pytest
+from mcp import Client
+
+from memento_client.loop.cases import read_result, retrieve_arguments, write_arguments
+from memento_client.loop.planner import cases_text
+from memento_client.mcp.host import ToolOutcome
+from memento_memory.models import NewCase, RetrievedCase, RetrievedCases, WriteReport
+from memento_memory.server import MemorySettings
+from memento_memory.server import build_server as build_memory
+from tests.client.toy_memory_server import ToyMemorySettings
+from tests.client.toy_memory_server import build_server as build_toy
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def _tool(**properties) -> ToolInfo:
-    return ToolInfo("memory", "retrieve_cases", "memory__retrieve_cases", "d", {"type": "object", "properties": properties})
+def _case(id: str, task: str, plan, answer: str, reward: float) -> RetrievedCase:
+    return RetrievedCase(id=id, task=task, plan=plan, answer=answer, reward=reward, similarity=0.5, created_at=NOW, updated_at=NOW)
 
 
-def test_arguments_go_to_the_names_the_schema_declares():
-    tool = _tool(question={}, top_k={})
-    assert _fill(tool, {("query", "task", "question"): "Q", ("k", "top_k"): 3, ("policy",): "learned"}) == {"question": "Q", "top_k": 3}
+def _found(positive=(), negative=()) -> RetrievedCases:
+    return RetrievedCases(task="T", policy="similarity", positive=list(positive), negative=list(negative), reward_threshold=0.5)
 
 
-def test_cases_are_read_from_lists_wrappers_and_positive_negative_splits():
-    raw = {"id": "a", "task": "T", "plan": ["p"], "answer": "x", "reward": 0.2}
-    assert [c.id for c in _cases_in([raw])] == ["a"]
-    assert [c.id for c in _cases_in({"cases": [raw]})] == ["a"]
-    split = _cases_in({"positive": [raw], "negative": [{"case_id": "b", "question": "U", "reward": 0.9}]})
-    assert [(c.id, c.task, c.positive) for c in split] == [("a", "T", True), ("b", "U", False)]  # the server's split wins
+@pytest.mark.anyio
+@pytest.mark.parametrize(("build", "settings"), [(build_memory, MemorySettings), (build_toy, ToyMemorySettings)], ids=["memory", "toy"])
+async def test_arguments_are_the_memory_tools_own_parameters(build, settings):
+    async with Client(build(settings())) as client:
+        schemas = {t.name: t.input_schema for t in (await client.list_tools()).tools}
+    case = NewCase(task="T", plan=["a"], answer="x", reward=1.0, retrieved_case_ids=["c1"], run_id="r", source="s")
+    for tool, arguments in [("retrieve_cases", retrieve_arguments("T", 4, "learned")), ("write_case", write_arguments(case))]:
+        declared, required = set(schemas[tool]["properties"]), set(schemas[tool].get("required", []))
+        assert required <= set(arguments) <= declared, tool
+    assert write_arguments(case) == {"task": "T", "plan": ["a"], "answer": "x", "reward": 1.0, "retrieved_case_ids": ["c1"], "run_id": "r", "source": "s"}
+
+
+def test_results_are_read_with_the_memory_models():
+    found = _found([_case("a", "T", ["p"], "x", 0.9)], [_case("b", "U", None, "", 0.1)])
+    read = read_result(ToolOutcome("", False, found.model_dump(mode="json")), RetrievedCases, "retrieve_cases")
+    assert read is not None and [c.id for c in read.positive] == ["a"] and read.ids == ["a", "b"]
+    assert read_result(ToolOutcome(found.model_dump_json(), False), RetrievedCases, "retrieve_cases") == read
+    assert read_result(ToolOutcome("boom", True), RetrievedCases, "retrieve_cases") is None
+    assert read_result(ToolOutcome("", False, {"case_id": "x"}), WriteReport, "write_case") is None  # not the contract
 
 
 def test_the_planner_sees_successes_and_failures_apart():
-    text = cases_text([Case("1", "won task", {"plan": ["a"]}, "yes", 1.0), Case("2", "lost task", "b", None, 0.0)])
+    text = cases_text(_found([_case("1", "won task", {"plan": ["a"]}, "yes", 1.0)], [_case("2", "lost task", "b", "", 0.0)]))
     assert text.index("Successful cases") < text.index("won task") < text.index("Failed cases") < text.index("lost task")
     assert '[case 1]\nTask: won task\nPlan: {"plan": ["a"]}\nAnswer: yes' in text
-    assert cases_text([]) == ""
+    assert text.endswith("[case 2]\nTask: lost task\nPlan: b")  # no answer, no answer line
+    assert cases_text(None) == "" and cases_text(_found()) == ""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memento_client.cli import ask_entries, run
-from memento_client.mcpconfig import parse_mcp_config
+from memento_client.mcp.config import parse_mcp_config
 from memento_core.version import package_version
 from tests.client.conftest import REPO
 from tests.client.scripted import AgentScript

@@ -8,10 +8,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from memento_client.agent import Agent
-from memento_client.host import Host
 from memento_client.llm import LLM
-from memento_client.mcpconfig import parse_mcp_config
+from memento_client.loop.agent import Agent
+from memento_client.mcp.config import parse_mcp_config
+from memento_client.mcp.host import Host
 from tests.client.conftest import make_config
 from tests.client.scripted import answer_json, plan_json
 from tests.fakes.openai_server import text_reply, tool_call_reply

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from memento_client.cli import run
-from memento_client.datasets import load_dataset
+from memento_client.eval.datasets import load_dataset
 from tests.client.conftest import REPO
 from tests.client.scripted import AgentScript, role_of, task_of
 from tests.client.test_host import alive

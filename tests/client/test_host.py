@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from memento_client.errors import HostError
-from memento_client.host import Host, qualified_name
-from memento_client.mcpconfig import ServerEntry, parse_mcp_config
+from memento_client.mcp.config import ServerEntry, parse_mcp_config
+from memento_client.mcp.host import Host, qualified_name
 from tests.client.conftest import REPO, toy_entry
 from tests.harness import free_port, wait_for_port
 

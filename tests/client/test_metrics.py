@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memento_client.metrics import exact_match, f1, normalize_answer, score
+from memento_client.eval.metrics import exact_match, f1, normalize_answer, score
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from memento_client.context import trim_messages
-from memento_client.planner import extract_json, parse_turn
+from memento_client.loop.context import trim_messages
+from memento_client.loop.planner import extract_json, parse_turn
 from tests.client.scripted import answer_json, plan_json
 
 

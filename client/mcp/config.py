@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from memento_client.errors import ConfigError
+from memento_core.errors import ConfigError
 
 DEFAULT_DENY = ("server_info",)
 DEFAULT_MCP_CONFIG: dict[str, Any] = {

@@ -34,7 +34,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CONNECTION_CLOSED
 
 from memento_client.errors import HostError
-from memento_client.mcpconfig import ServerEntry
+from memento_client.mcp.config import ServerEntry
 
 log = logging.getLogger(__name__)
 _NAME_OK = re.compile(r"[^a-zA-Z0-9_-]")

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from memento_client.errors import ConfigError
-from memento_client.report import iteration_dirs, read_jsonl, summarize
+from memento_client.eval.report import iteration_dirs, read_jsonl, summarize
 from memento_core import paths
+from memento_core.errors import ConfigError
 
 
 def runs_root() -> Path:

@@ -10,25 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
-from memento_client.cases import Case
 from memento_client.config import ClientConfig
-from memento_client.context import trim_messages
 from memento_client.errors import PlanError
-from memento_client.host import ToolInfo
-from memento_client.llm import LLM, Usage
-
-
-class Subtask(BaseModel):
-    id: int
-    description: str = Field(min_length=1)
-
-
-class PlannerTurn(BaseModel):
-    thought: str = ""
-    plan: list[Subtask] = Field(default_factory=list)
-    final_answer: str | None = None
+from memento_client.llm import LLM
+from memento_client.loop.context import trim_messages
+from memento_client.loop.plan import PlannerTurn
+from memento_client.loop.run import Run
+from memento_client.mcp.host import ToolInfo
+from memento_memory.models import RetrievedCase, RetrievedCases
 
 
 PLAN_SCHEMA: dict[str, Any] = {
@@ -72,19 +63,25 @@ def tool_lines(tools: list[ToolInfo]) -> str:
     return "\n".join(f"- {t.qualified}: {t.description.strip().splitlines()[0][:200]}" for t in tools)
 
 
-def cases_text(cases: list[Case]) -> str:
+def case_text(case: RetrievedCase) -> str:
+    plan = case.plan if isinstance(case.plan, str) else json.dumps(case.plan, ensure_ascii=False)
+    lines = [f"Task: {case.task}", f"Plan: {plan}"]
+    if case.answer:
+        lines.append(f"Answer: {case.answer}")
+    return "\n".join(lines)
+
+
+def cases_text(cases: RetrievedCases | None) -> str:
     """Past cases as the planner sees them: successes to imitate, failures to avoid."""
-    if not cases:
+    if cases is None or not cases.ids:
         return ""
-    positive = [c for c in cases if c.positive]
-    negative = [c for c in cases if not c.positive]
     parts = ["Past cases similar to this task, from the case bank:"]
-    if positive:
+    if cases.positive:
         parts.append("Successful cases (plans that worked; imitate them where they fit):")
-        parts += [f"[case {c.id}]\n{c.render()}" for c in positive]
-    if negative:
+        parts += [f"[case {c.id}]\n{case_text(c)}" for c in cases.positive]
+    if cases.negative:
         parts.append("Failed cases (plans that did not work; avoid their mistakes):")
-        parts += [f"[case {c.id}]\n{c.render()}" for c in negative]
+        parts += [f"[case {c.id}]\n{case_text(c)}" for c in cases.negative]
     return "\n\n".join(parts)
 
 
@@ -123,19 +120,20 @@ class Planner:
         self.llm = llm
         self.config = config
 
-    def opening(self, task: str, tools: list[ToolInfo], cases: list[Case], notes: list[str]) -> list[dict[str, Any]]:
+    def opening(self, task: str, tools: list[ToolInfo], cases: RetrievedCases | None, notes: list[str]) -> list[dict[str, Any]]:
         system = SYSTEM.format(
             tools=tool_lines(tools), max_subtasks=self.config.max_subtasks, max_cycles=self.config.max_cycles
         )
         user = "\n\n".join(part for part in [f"Task: {task}", *notes, cases_text(cases)] if part)
         return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
-    async def next(self, messages: list[dict[str, Any]], usage: Usage, *, final: bool) -> PlannerTurn:
-        """Ask for the next turn (appending it to `messages`); one repair attempt, then `PlanError`."""
+    async def next(self, run: Run, *, final: bool) -> PlannerTurn:
+        """Ask for the next turn (appending it to `run.messages`); one repair attempt, then `PlanError`."""
         schema = PLAN_SCHEMA if self.config.structured_output else None
+        messages = run.messages
         for attempt in (1, 2):
             messages[:] = trim_messages(messages, self.config.context_chars)
-            reply = await self.llm.complete("planner", messages, usage=usage, json_schema=schema)
+            reply = await self.llm.complete("planner", messages, usage=run.usage, json_schema=schema)
             messages.append({"role": "assistant", "content": reply.content or ""})
             try:
                 return parse_turn(reply.content, final=final, max_subtasks=self.config.max_subtasks)

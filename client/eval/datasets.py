@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memento_client.errors import ConfigError
+from memento_core.errors import ConfigError
 
 ANSWER_SPLIT = "<|answer_split|>"
 _QUESTION_KEYS = ("question", "problem", "query", "Prompt", "prompt")

@@ -17,10 +17,10 @@ from typing import Any
 
 import anyio
 
-from memento_client.agent import Agent
-from memento_client.datasets import Item
-from memento_client.errors import ConfigError
-from memento_client.report import read_jsonl
+from memento_client.eval.datasets import Item
+from memento_client.eval.report import read_jsonl
+from memento_client.loop.agent import Agent
+from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
@@ -72,7 +72,7 @@ def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
     }
 
 
-class _Writer:
+class ResultWriter:
     """Appends to the iteration's JSONL files, one task at a time, flushed per line."""
 
     def __init__(self, folder: Path):
@@ -99,7 +99,7 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
     folder = plan.out / f"iter-{iteration}"
     done = {row["id"] for row in read_jsonl(folder / "results.jsonl")}
     todo = [item for item in plan.items if item.id not in done]
-    writer = _Writer(folder)
+    writer = ResultWriter(folder)
     limiter = anyio.CapacityLimiter(plan.concurrency)
     finished = len(done)
 

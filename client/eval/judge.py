@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from memento_client.errors import LLMError
 from memento_client.llm import LLM, Usage
-from memento_client.planner import extract_json
+from memento_client.loop.planner import extract_json
 
 WITH_GOLD = """Decide whether the predicted answer to the question means the same as any of the gold answers (same entity, number or fact; wording, detail and formatting may differ).
 Question: {question}

@@ -10,29 +10,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import anyio
 
-from memento_client.budget import Budget
 from memento_client.config import ClientConfig
-from memento_client.context import trim_messages
-from memento_client.host import Host, ToolInfo, ToolOutcome
-from memento_client.llm import LLM, ToolCall, Usage
-from memento_client.planner import Subtask
-from memento_client.trajectory import Trajectory
+from memento_client.llm import LLM, ToolCall
+from memento_client.loop.context import trim_messages
+from memento_client.loop.events import ToolCalled, ToolStarted
+from memento_client.loop.plan import Subtask, SubtaskResult
+from memento_client.loop.run import Run
+from memento_client.mcp.host import Host, ToolInfo, ToolOutcome
 
 SYSTEM = """You are the executor of a research agent. Carry out the one subtask you are given, using the tools. Call several tools at once when the calls are independent. Read tool errors and fix your call. When done, reply WITHOUT tool calls with a concise result: the facts found (with where they came from), or what could not be found and why. Do only your subtask."""
 FORCE_RESULT = "Stop calling tools now: {why}. Reply with your result from what you have found so far."
-
-
-@dataclass
-class SubtaskResult:
-    subtask: Subtask
-    result: str
-    steps: int
-    stop: str  # answered | step_cap | stuck | budget
 
 
 def clip(text: str, limit: int) -> str:
@@ -53,40 +44,36 @@ class Executor:
         user = f"Overall task: {task}\n\nResults so far:\n{done}\n\nYour subtask: {subtask.description}"
         return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
-    async def run(
-        self, task: str, subtask: Subtask, earlier: list[SubtaskResult], *, usage: Usage, budget: Budget, trajectory: Trajectory
-    ) -> SubtaskResult:
-        messages = self.opening(task, subtask, earlier)
+    async def run(self, run: Run, subtask: Subtask) -> SubtaskResult:
+        messages = self.opening(run.task, subtask, run.results)
         tools = [t.openai_tool() for t in self.tools.values()]
         seen: Counter[str] = Counter()
         for step in range(1, self.config.max_steps_per_subtask + 1):
-            budget.check()
+            run.budget.check()
             messages = trim_messages(messages, self.config.context_chars)
-            reply = await self.llm.complete("executor", messages, usage=usage, tools=tools or None)
+            reply = await self.llm.complete("executor", messages, usage=run.usage, tools=tools or None)
             messages.append(reply.as_message())
             if not reply.tool_calls:
                 return SubtaskResult(subtask, clip((reply.content or "").strip(), self.config.tool_output_chars), step, "answered")
-            outcomes = await self._call_all(reply.tool_calls, subtask, trajectory)
+            outcomes = await self._call_all(reply.tool_calls, subtask, run)
             messages += [
                 {"role": "tool", "tool_call_id": call.id, "content": outcome} for call, outcome in zip(reply.tool_calls, outcomes)
             ]
             for call in reply.tool_calls:
                 seen[f"{call.name}:{_canonical(call.arguments)}"] += 1
             if max(seen.values()) >= self.config.stuck_repeats:
-                return await self._finish(messages, subtask, step, "stuck", usage, budget)
-        return await self._finish(messages, subtask, self.config.max_steps_per_subtask, "step_cap", usage, budget)
+                return await self._finish(run, messages, subtask, step, "stuck")
+        return await self._finish(run, messages, subtask, self.config.max_steps_per_subtask, "step_cap")
 
-    async def _finish(
-        self, messages: list[dict[str, Any]], subtask: Subtask, steps: int, stop: str, usage: Usage, budget: Budget
-    ) -> SubtaskResult:
+    async def _finish(self, run: Run, messages: list[dict[str, Any]], subtask: Subtask, steps: int, stop: str) -> SubtaskResult:
         why = "the same call keeps repeating" if stop == "stuck" else "the step limit is reached"
-        budget.check()
+        run.budget.check()
         messages = trim_messages([*messages, {"role": "user", "content": FORCE_RESULT.format(why=why)}], self.config.context_chars)
-        reply = await self.llm.complete("executor", messages, usage=usage)
+        reply = await self.llm.complete("executor", messages, usage=run.usage)
         text = clip((reply.content or "").strip(), self.config.tool_output_chars) if not reply.tool_calls else ""
         return SubtaskResult(subtask, text or f"(no result: {why})", steps + 1, stop)
 
-    async def _call_all(self, calls: list[ToolCall], subtask: Subtask, trajectory: Trajectory) -> list[str]:
+    async def _call_all(self, calls: list[ToolCall], subtask: Subtask, run: Run) -> list[str]:
         outcomes: list[str] = [""] * len(calls)
 
         async def one(index: int, call: ToolCall) -> None:
@@ -96,21 +83,22 @@ class Executor:
             else:
                 try:
                     arguments = call.parsed_arguments()
-                    trajectory.emit("tool_start", subtask=subtask.id, name=call.name)
+                    run.emit(ToolStarted(subtask=subtask.id, name=call.name))
                     outcome = await self.host.call(call.name, arguments)
                 except ValueError as problem:
                     outcome, arguments = ToolOutcome(f"{call.name}: {problem}", True), {"_raw": call.arguments}
             text = clip(outcome.text, self.config.tool_output_chars)
             outcomes[index] = f"ERROR: {text}" if outcome.is_error else text
-            trajectory.emit(
-                "tool",
-                subtask=subtask.id,
-                name=call.name,
-                arguments=arguments,
-                ok=not outcome.is_error,
-                seconds=round(outcome.seconds, 3),
-                restarted=outcome.restarted,
-                output=text[:500],
+            run.emit(
+                ToolCalled(
+                    subtask=subtask.id,
+                    name=call.name,
+                    arguments=arguments,
+                    ok=not outcome.is_error,
+                    seconds=round(outcome.seconds, 3),
+                    restarted=outcome.restarted,
+                    output=text[:500],
+                )
             )
 
         async with anyio.create_task_group() as group:

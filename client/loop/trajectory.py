@@ -1,5 +1,5 @@
-"""A run's trajectory: a list of timed events (cases, plans, subtasks, tool calls, answer, reward),
-saved as JSON and streamed to listeners such as the live view."""
+"""A run's trajectory: its timed events (cases, plans, subtasks, tool calls, answer, reward), streamed to
+listeners such as the live view and saved as their JSON dicts."""
 
 from __future__ import annotations
 
@@ -8,22 +8,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-Listener = Callable[[dict[str, Any]], None]
+from memento_client.loop.events import Event
+
+Listener = Callable[[Event], None]
 
 
 @dataclass
 class Trajectory:
-    task: str
     listeners: list[Listener] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
-    def emit(self, kind: str, **data: Any) -> dict[str, Any]:
-        event = {"kind": kind, "t": round(self.elapsed(), 3), **data}
+    def emit(self, event: Event) -> Event:
+        event.t = round(self.elapsed(), 3)
         self.events.append(event)
         for listener in self.listeners:
             listener(event)
         return event
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [event.as_dict() for event in self.events]

@@ -1,0 +1,1 @@
+"""Evaluation: question sets, answer metrics and the judge, iterated runs over a set, run folders and their reports."""
