@@ -15,7 +15,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 
 from memento_core import paths
-from memento_core.errors import ConfigError
+from memento_core.errors import MementoError
 from memento_core.settings import ServerSettings, env_names, is_list, load_settings, masked
 from memento_core.version import package_version
 from memento_servers.runtime.http import serve_http
@@ -138,7 +138,7 @@ def run(spec: ServerSpec, argv: Sequence[str] | None = None) -> int:
             return command.run(settings, args) or 0
         serve(spec, settings)
         return 0
-    except ConfigError as exc:
+    except MementoError as exc:  # ConfigError, or a subcommand's domain error
         print(f"{spec.program}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
