@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
+from memento_core.text.slices import continuation_note
 from memento_servers.documents.config import DocumentsSettings
 from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.paginate import parse_pages, window
@@ -116,12 +117,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             source=source, format=document.format, title=document.title, markdown=part.text, start_index=part.start,
             next_start_index=part.next_start, total_chars=part.total, page_count=document.page_count,
             pages=part.pages, metadata=document.metadata, warnings=document.warnings,
-            note=(
-                f"characters {part.start}-{part.end} of {part.total}; call again with start_index={part.next_start}"
-                + (f" and pages={pages!r}" if pages else "")
-                if part.next_start is not None
-                else None
-            ),
+            note=continuation_note(part, pages=pages) if pages else continuation_note(part),
         )
 
     @server.tool(title="Document info", annotations=annotations(read_only=True, open_world=True))
