@@ -36,3 +36,9 @@ def continuation_note(part: Slice, **same: object) -> str | None:
         return None
     again = " and ".join(f"{name}={value!r}" for name, value in {"start_index": part.next_start, **same}.items())
     return f"characters {part.start}-{part.end} of {part.total} shown; to read on, call again with {again}"
+
+
+# How every paging tool describes its paging arguments and results, in the same words.
+START_INDEX_DOC = "Character offset to start at: 0, or the next_start_index of the previous call."
+MAX_CHARS_DOC = "Most characters to return; a slice ends at a paragraph, line, sentence or word boundary if it has one"
+NEXT_START_INDEX_DOC = "Pass as start_index to read on; null when this slice reaches the end."
