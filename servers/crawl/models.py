@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from memento_core.text.slices import NEXT_START_INDEX_DOC
+
 Render = Literal["auto", "http", "browser"]
 RenderedWith = Literal["http", "browser", "document", "text"]
 
@@ -44,14 +46,14 @@ class PageResult(BaseModel):
     markdown: str = Field(description="The main content (boilerplate removed), this slice of it.")
     start_index: int = Field(description="Offset of this slice in the full content.")
     total_chars: int = Field(description="Length of the full content in characters.")
-    next_start_index: int | None = Field(
-        description="Pass this as start_index to read on; null when the content ends in this slice (or with query)."
-    )
+    next_start_index: int | None = Field(description=f"{NEXT_START_INDEX_DOC} Always null with query.")
     query: str | None = Field(None, description="The query the content was compressed for, if any.")
     links: list[PageLink] | None = Field(None, description="Links on the page (only when include_links).")
     fetched_at: str = Field(description="When the page was fetched (UTC, ISO 8601).")
     from_cache: bool = Field(description="True when served from the disk cache instead of a new fetch.")
-    note: str | None = Field(None, description="What to do to get more, when content was cut or compressed.")
+    note: str | None = Field(
+        None, description="How to read the rest, when this slice is not the end; what a query left out."
+    )
 
 
 class CrawledPage(BaseModel):

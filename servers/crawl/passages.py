@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memento_servers.documents.bm25 import BM25
+from memento_core.text.bm25 import BM25
 
 GAP = "[…]"
 _WORD = re.compile(r"\w+")

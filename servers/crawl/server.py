@@ -18,6 +18,7 @@ from memento_servers.crawl.view import page_view
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
 from memento_core.fetch import Fetcher
 from memento_core.paths import cache_dir
+from memento_core.text.slices import MAX_CHARS_DOC, START_INDEX_DOC
 
 SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
 INSTRUCTIONS = (
@@ -71,15 +72,9 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         url: Url,
         max_chars: Annotated[
             int | None,
-            Field(
-                description=f"Most characters of markdown to return (default {settings.default_max_chars}).",
-                ge=200,
-                le=200_000,
-            ),
+            Field(description=f"{MAX_CHARS_DOC} (default {settings.default_max_chars}).", ge=200, le=200_000),
         ] = None,
-        start_index: Annotated[
-            int, Field(description="Start at this offset: the next_start_index of the previous call.", ge=0)
-        ] = 0,
+        start_index: Annotated[int, Field(description=START_INDEX_DOC, ge=0)] = 0,
         query: Annotated[
             str | None,
             Field(description="Return only the passages most relevant to this question or keywords (in page order), "
@@ -93,11 +88,12 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         """Read a web page (or a PDF/office/data file by URL) as clean markdown: the main content, without menus,
         ads and footers.
 
-        Returns title, status, markdown and total_chars. Long pages come in slices of max_chars: when
-        next_start_index is not null, call again with start_index=next_start_index. To read only what answers a
-        question, pass query: the best-matching passages come back, with headings, in page order. Pages are
-        cached, so further slices are fast. Fails with a clear error for private or internal addresses,
-        4xx/5xx statuses, timeouts, oversized responses and images.
+        Returns title, status, markdown and total_chars. Long content comes in slices of at most max_chars
+        characters, each ending at a paragraph, line, sentence or word boundary if it has one: while
+        next_start_index is not null, call again with start_index=next_start_index, as the note says. To read
+        only what answers a question, pass query: the best-matching passages come back, with headings, in
+        page order. Pages are cached, so further slices are fast. Fails with a clear error for private or
+        internal addresses, 4xx/5xx statuses, timeouts, oversized responses and images.
         """
         page, from_cache = await loader.load(url, render)
         return page_view(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from memento_servers.crawl.models import Page, PageResult
-from memento_servers.crawl.pagination import slice_text
 from memento_servers.crawl.passages import compress
 from memento_servers.crawl.errors import CrawlError
+from memento_core.text.slices import continuation_note, slice_text
 
 
 def page_view(
@@ -22,22 +22,22 @@ def page_view(
     total = len(text)
     if start_index and start_index >= total:
         raise CrawlError(f"start_index={start_index} is past the end of the content ({total} characters)")
-    note = None
-    markdown, next_start = slice_text(text, start_index, max_chars)
+    notes = []
+    part = slice_text(text, start_index, max_chars)
+    markdown, next_start = part.text, part.next_start
     if query and query.strip():
         compressed = compress(text, query, max_chars)
         if compressed.kept_blocks:
             markdown, next_start, start_index = compressed.markdown, None, 0
-            note = (
+            notes.append(
                 f"compressed to the {compressed.kept_blocks} of {compressed.total_blocks} passages most relevant to "
                 "the query ([…] marks omissions); call without query to read the page in order"
             )
         else:
-            note = "no passage matched the query; showing the page from the start instead"
+            notes.append("no passage matched the query; showing the page from the start instead")
     if next_start is not None:
-        note = (note + "; " if note else "") + (
-            f"content continues: call again with start_index={next_start} ({total - next_start} characters left)"
-        )
+        notes.append(continuation_note(part))
+    note = "; ".join(notes) or None
     if not text:
         note = "no main content was found on this page" + (
             "; it may need JavaScript: try render='browser'" if page.rendered_with == "http" else ""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from memento_servers.documents.bm25 import BM25
+from memento_core.text.bm25 import BM25
+from memento_core.text.chunks import chunk_spans
 from memento_servers.documents.model import Document
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -24,32 +25,14 @@ def tokens(text: str) -> list[str]:
     return [t.lower() for t in TOKEN.findall(text)]
 
 
-def _pieces(text: str, offset: int) -> list[tuple[int, int]]:
-    """Paragraph-aligned spans of about CHUNK_CHARS characters."""
-    spans, start = [], 0
-    while start < len(text):
-        end = min(start + CHUNK_CHARS, len(text))
-        if end < len(text):
-            cut = text.rfind("\n\n", start + CHUNK_CHARS // 3, end)
-            cut = cut if cut > start else text.rfind("\n", start + CHUNK_CHARS // 3, end)
-            cut = cut if cut > start else text.rfind(" ", start + CHUNK_CHARS // 3, end)
-            end = cut if cut > start else end
-        spans.append((offset + start, offset + end))
-        start = end
-        while start < len(text) and text[start] in "\n ":
-            start += 1
-    return spans
-
-
 def chunks(document: Document) -> list[Chunk]:
+    """A document's passages: up to CHUNK_CHARS each, cut at natural boundaries, never across pages."""
     sections = [(s.start, s.end, s.page) for s in document.pages] or [(0, len(document.markdown), None)]
-    out = []
-    for start, end, page in sections:
-        for a, b in _pieces(document.markdown[start:end], start):
-            text = document.markdown[a:b]
-            if text.strip():
-                out.append(Chunk(a, b, page, text))
-    return out
+    return [
+        Chunk(offset + a, offset + b, page, document.markdown[offset + a : offset + b])
+        for offset, end, page in sections
+        for a, b in chunk_spans(document.markdown[offset:end], CHUNK_CHARS)
+    ]
 
 
 @dataclass(frozen=True)

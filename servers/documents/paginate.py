@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memento_core.text.slices import Slice, slice_text
 from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.model import Document
 
@@ -32,28 +33,17 @@ def parse_pages(spec: str | None) -> list[int] | None:
 
 
 @dataclass(frozen=True)
-class Window:
-    text: str
-    start: int
-    end: int
-    total: int
-    pages: list[int]
+class Window(Slice):
+    """A slice of a document's markdown and the pages it covers."""
 
-    @property
-    def next_start(self) -> int | None:
-        return self.end if self.end < self.total else None
+    pages: list[int]
 
 
 def window(document: Document, start: int, max_chars: int) -> Window:
-    """`max_chars` characters from `start`, cut at a line break near the end when one is close."""
-    text, total = document.markdown, len(document.markdown)
-    start = min(max(start, 0), total)
-    end = min(start + max_chars, total)
-    if end < total:
-        newline = text.rfind("\n", start + int(max_chars * 0.8), end)
-        if newline > start:
-            end = newline + 1
+    """The slice of `document` from `start` (see `slice_text`) and the pages it overlaps."""
+    part = slice_text(document.markdown, start, max_chars)
+    start, end = part.start, part.end
     pages = [span.page for span in document.pages if span.start < end and span.end > start] if end > start else []
     if not pages and end > start:
         pages = [span.page for span in document.pages if span.start <= start <= span.end][:1]
-    return Window(text=text[start:end], start=start, end=end, total=total, pages=pages)
+    return Window(part.text, start, end, part.total, pages)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import MCPServer
 from pydantic import BaseModel, Field
 
+from memento_core.text.slices import MAX_CHARS_DOC, NEXT_START_INDEX_DOC, START_INDEX_DOC, continuation_note
 from memento_servers.documents.config import DocumentsSettings
 from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.paginate import parse_pages, window
@@ -34,7 +35,7 @@ class ReadResult(BaseModel):
     title: str | None = Field(description="The document's title when known.")
     markdown: str = Field(description="This slice of the document's markdown.")
     start_index: int = Field(description="Offset of this slice in the (page-selected) markdown.")
-    next_start_index: int | None = Field(description="Pass as start_index to continue; null when the end was reached.")
+    next_start_index: int | None = Field(description=NEXT_START_INDEX_DOC)
     total_chars: int = Field(description="Length of the whole (page-selected) markdown.")
     page_count: int | None = Field(description="Pages (slides, sheets, chapters, archive members) in the document.")
     pages: list[int] = Field(description="Pages this slice covers.")
@@ -92,15 +93,20 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             str | None,
             Field(description="Pages to read, e.g. '3', '1-5', '2,4,10-12' (slides, sheets, members for other formats). Default: all."),
         ] = None,
-        max_chars: Annotated[int | None, Field(description="Most characters to return (default set by the server).", ge=100, le=500_000)] = None,
-        start_index: Annotated[int, Field(description="Start at this character offset (from next_start_index of a previous call).", ge=0)] = 0,
+        max_chars: Annotated[
+            int | None,
+            Field(description=f"{MAX_CHARS_DOC} (default set by the server).", ge=100, le=500_000),
+        ] = None,
+        start_index: Annotated[int, Field(description=START_INDEX_DOC, ge=0)] = 0,
     ) -> ReadResult:
         """Read a document (local file in the allowed roots, or an http(s) URL) as markdown, a slice at a time.
 
         Use it for PDFs, Word, PowerPoint, Excel/CSV, HTML, EPUB, notebooks, JSON/XML/YAML, text and ZIP files.
         Only the requested pages of a PDF are converted, so ask for pages of big documents (see document_info).
-        Returns markdown, format, title, page_count, the pages covered and warnings. When next_start_index is
-        not null there is more: call again with start_index=next_start_index (same pages).
+        Returns markdown, format, title, page_count, the pages covered and warnings. Long content comes in
+        slices of at most max_chars characters, each ending at a paragraph, line, sentence or word boundary if it
+        has one: while next_start_index is not null, call again with start_index=next_start_index (and the same
+        pages), as the note says.
         """
         selection = parse_pages(pages)
         loaded = await service.load(source)
@@ -116,12 +122,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             source=source, format=document.format, title=document.title, markdown=part.text, start_index=part.start,
             next_start_index=part.next_start, total_chars=part.total, page_count=document.page_count,
             pages=part.pages, metadata=document.metadata, warnings=document.warnings,
-            note=(
-                f"characters {part.start}-{part.end} of {part.total}; call again with start_index={part.next_start}"
-                + (f" and pages={pages!r}" if pages else "")
-                if part.next_start is not None
-                else None
-            ),
+            note=continuation_note(part, pages=pages) if pages else continuation_note(part),
         )
 
     @server.tool(title="Document info", annotations=annotations(read_only=True, open_world=True))

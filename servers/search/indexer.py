@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from memento_core.embeddings import Embedder
-from memento_servers.search.chunking import chunk_text
+from memento_core.text.chunks import chunk_text
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source

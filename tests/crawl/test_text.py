@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from memento_servers.crawl.extract import extract_html
-from memento_servers.crawl.pagination import slice_text
+from memento_core.text.slices import slice_text
 from memento_servers.crawl.passages import GAP, blocks_of, compress
 from tests.fakes.site import ARTICLES, JS_APP, article_html, js_shell, long_article
 
@@ -32,15 +32,17 @@ def test_slices_cover_the_text_exactly_and_end_at_paragraph_breaks():
     text = extract_html(long_article(), "http://site.test/long").markdown
     parts, start = [], 0
     while start is not None:
-        part, start = slice_text(text, start, 3000)
-        assert len(part) <= 3000
-        parts.append(part)
+        part = slice_text(text, start, 3000)
+        assert len(part.text) <= 3000
+        parts.append(part.text)
+        start = part.next_start
     assert "".join(parts) == text
     assert all(part.endswith("\n\n") for part in parts[:-1])
 
 
 def test_a_slice_of_unbroken_text_is_cut_hard():
-    assert slice_text("x" * 100, 0, 30) == ("x" * 30, 30)
+    part = slice_text("x" * 100, 0, 30)
+    assert (part.text, part.next_start) == ("x" * 30, 30)
 
 
 def test_compression_keeps_matching_passages_in_order_under_their_headings():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from memento_servers.search.chunking import chunk_text
+from memento_core.text.chunks import chunk_text
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.indexer import index_paths

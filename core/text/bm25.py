@@ -1,7 +1,7 @@
 """Okapi BM25 over a small, in-memory set of passages (a document's chunks, a page's blocks).
 
-Plain code with no MCP imports: the documents server ranks passages with it, and the crawl
-server imports it to compress pages to a query.
+The documents server ranks a document's passages with it; the crawl server compresses a
+page to the blocks that match a query. Callers tokenise: the ranking only counts terms.
 """
 
 from __future__ import annotations
