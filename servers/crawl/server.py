@@ -18,6 +18,7 @@ from memento_servers.crawl.view import page_view
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
 from memento_core.fetch import Fetcher
 from memento_core.paths import cache_dir
+from memento_core.units import mib
 
 SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
 INSTRUCTIONS = (
@@ -52,7 +53,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
     )
     cache = PageCache(home / "pages", settings.cache_ttl_s)
     loader = PageLoader(
-        fetcher, browser, cache, max_bytes=int(settings.max_fetch_mb * 1e6), convert_timeout_s=settings.convert_timeout_s
+        fetcher, browser, cache, max_bytes=mib(settings.max_fetch_mb), convert_timeout_s=settings.convert_timeout_s
     )
 
     @asynccontextmanager

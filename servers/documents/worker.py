@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import anyio
 
 from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
+from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class WorkerPool:
 def _limit_memory(memory_mb: int) -> None:
     import resource
 
-    limit = memory_mb * 1024 * 1024
+    limit = mib(memory_mb)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
