@@ -27,7 +27,8 @@ class CrawlSettings(ServerSettings):
     respect_robots: bool = Field(False, description="Refuse URLs disallowed by the site's robots.txt.")
     robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
     convert_timeout_s: float = Field(
-        60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown."
+        60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown; "
+        "a conversion past it is killed."
     )
     default_max_chars: int = Field(12_000, ge=500, description="Characters of markdown per fetch_page call by default.")
     max_links: int = Field(100, ge=0, description="Most links returned by fetch_page when links are asked for.")

@@ -61,6 +61,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         try:
             yield
         finally:
+            loader.close()
             if browser is not None:
                 await browser.close()
             await fetcher.aclose()

@@ -59,7 +59,10 @@ class Loaded:
 class DocumentService:
     def __init__(self, config: ServiceConfig):
         self.config = config
-        self.pool = WorkerPool(config.workers, config.worker_memory_mb, config.timeout_s)
+        self.pool = WorkerPool(
+            config.workers, config.worker_memory_mb, config.timeout_s,
+            advice="ask for fewer pages (pages=...) or raise --timeout-s",
+        )
         self.cache = DocumentCache(config.cache_folder)
         self.hashes = FileHashes()
         self._fetcher = None
