@@ -34,7 +34,7 @@ import numpy as np
 
 from memento_memory.bank import CaseBank
 from memento_memory.config import BankConfig
-from memento_memory.index import top_k
+from memento_core.vectors import top_k
 from memento_memory.models import CaseFilters, Transition
 from memento_core.embeddings import DEFAULT_MODEL, Embedder
 
