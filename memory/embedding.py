@@ -70,11 +70,11 @@ class QueryCache:
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int):
         self.embed = embed
-        self._cache: LRU[str, np.ndarray] = LRU(size)
+        self.cache: LRU[str, np.ndarray] = LRU(size)
 
     def embed_one(self, text: str) -> np.ndarray:
-        vector = self._cache.get(text)
+        vector = self.cache.get(text)
         if vector is None:
             vector = self.embed([text])[0]
-            self._cache.put(text, vector)
+            self.cache.put(text, vector)
         return vector
