@@ -34,7 +34,7 @@ import numpy as np
 
 from memento_memory.bank import CaseBank
 from memento_memory.config import BankConfig
-from memento_memory.index import top_k
+from memento_core.vectors import top_k
 from memento_memory.models import CaseFilters, Transition
 from memento_core.embeddings import DEFAULT_MODEL, Embedder
 
@@ -247,7 +247,7 @@ def main() -> None:
             result[f"write_prevectorised_cases_per_s_{n // 1000}k"] = round(rate, 1)
             result[f"index_{n // 1000}k"] = bank.stats().index
             queries = [str(q) for q in rng.choice(texts, n_queries, replace=False)]
-            bank.queries.size = len(queries) + 1  # each query is new on the first pass...
+            bank.queries.cache.maxsize = len(queries) + 1  # each query is new on the first pass...
             times = retrieve_latencies(bank, queries)
             result[f"retrieve_p50_ms_{n // 1000}k"] = percentile(times, 50)
             result[f"retrieve_p95_ms_{n // 1000}k"] = percentile(times, 95)

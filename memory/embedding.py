@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from memento_core.embeddings import Embedder
+from memento_core.lru import LRU
 
 FEATURE_HASH = "feature-hash"
 FEATURE_HASH_DIM = 384
@@ -71,20 +70,11 @@ class QueryCache:
 
     def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int):
         self.embed = embed
-        self.size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self.cache: LRU[str, np.ndarray] = LRU(size)
 
     def embed_one(self, text: str) -> np.ndarray:
-        with self._lock:
-            vector = self._cache.get(text)
-            if vector is not None:
-                self._cache.move_to_end(text)
-                return vector
-        vector = self.embed([text])[0]
-        if self.size:
-            with self._lock:
-                self._cache[text] = vector
-                while len(self._cache) > self.size:
-                    self._cache.popitem(last=False)
+        vector = self.cache.get(text)
+        if vector is None:
+            vector = self.embed([text])[0]
+            self.cache.put(text, vector)
         return vector

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memento_core.vectors import top_k
+
 log = logging.getLogger(__name__)
 KMEANS_SAMPLE = 25_000
 KMEANS_ITERATIONS = 8
@@ -58,14 +60,6 @@ def build_ivf(vectors: np.ndarray, slots: np.ndarray, seed: int = 0) -> IvfIndex
     offsets = np.searchsorted(assignment[order], np.arange(lists + 1))
     covered = int(slots.max()) + 1 if n else 0
     return IvfIndex(centroids, offsets, np.ascontiguousarray(vectors[order]), slots[order], covered)
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k largest scores, best first."""
-    if len(scores) > k:
-        part = np.argpartition(-scores, k)[:k]
-        return part[np.argsort(-scores[part], kind="stable")]
-    return np.argsort(-scores, kind="stable")
 
 
 class VectorIndex:

@@ -3,6 +3,7 @@
 Reads never touch LanceDB: retrieval, `get` and listings are served from here. `sync`
 brings in other processes' commits by diffing (id, rev) pairs whenever the table's version
 moves, so only new or changed rows are read, and stored vectors are never re-embedded.
+Reading vectors out of arrow and the exact top-k are memento_core.vectors', shared with search.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 (pa.compute)
 
+from memento_core.vectors import vectors_of
+
 from memento_memory.index import VectorIndex
 from memento_memory.models import Case, CaseFilters
-from memento_memory.store import CaseStore, vectors_of
+from memento_memory.store import CaseStore
 
 
 def task_key(text: str) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from memento_memory.index import top_k
+from memento_core.vectors import top_k
 
 SHORTLIST_FACTOR = 8
 MIN_SHORTLIST = 32

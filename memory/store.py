@@ -69,12 +69,6 @@ def vector_column(vectors: np.ndarray) -> pa.FixedSizeListArray:
     return pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
 
 
-def vectors_of(table: pa.Table, column: str = "vector") -> np.ndarray:
-    array = table.column(column).combine_chunks()
-    dim = array.type.list_size
-    return array.values.to_numpy(zero_copy_only=False).reshape(-1, dim).astype(np.float32, copy=False)
-
-
 def quoted(ids: Sequence[str]) -> str:
     """A SQL IN list; ids are validated against `ID_PATTERN`, so they hold no quotes."""
     return ", ".join(f"'{i}'" for i in ids)

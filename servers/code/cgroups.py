@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from memento_core.units import mib
+
 log = logging.getLogger(__name__)
 
 CONTROLLERS = ("pids", "memory")
@@ -87,7 +89,7 @@ class CgroupLimits:
 
     def create(self, name: str, *, max_processes: int, memory_mb: int) -> list[Path]:
         """The session's cgroups with their caps set; returns the `cgroup.procs` files to join."""
-        memory = str(memory_mb * 1024 * 1024)
+        memory = str(mib(memory_mb))
         folders = {c: p / name for c, p in self.parents.items()}
         for folder in set(folders.values()):
             folder.mkdir(exist_ok=True)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from memento_servers.code.errors import SandboxUnavailable
 from memento_core.errors import ConfigError
+from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +55,10 @@ class Limits:
         """A `prlimit` prefix setting these limits on the command it runs."""
         return [
             "/usr/bin/prlimit",
-            f"--as={self.memory_mb * 1024 * 1024}",
+            f"--as={mib(self.memory_mb)}",
             f"--cpu={self.cpu_s}",
             f"--nproc={self.max_processes}",
-            f"--fsize={self.max_file_mb * 1024 * 1024}",
+            f"--fsize={mib(self.max_file_mb)}",
             "--core=0",
             "--nofile=1024",
             "--",
@@ -150,7 +151,7 @@ class Sandbox:
                 args += ["--ro-bind", str(top), str(top)]
         for name in ETC_FILES:
             args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(self.limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--size", str(mib(self.limits.tmp_mb)), "--tmpfs", "/tmp"]
         binds = [("--ro-bind", d, str(d)) for d in self.python_dirs]
         binds += [("--ro-bind", self.etc / "passwd", "/etc/passwd"), ("--ro-bind", self.etc / "group", "/etc/group")]
         binds += [("--ro-bind", host, inside) for inside, host in files.items()]

@@ -24,11 +24,11 @@ from memento_servers.code.errors import SessionError
 from memento_servers.code.kernel import Kernel
 from memento_servers.code.sandbox import Sandbox, check_sandbox
 from memento_servers.code.workspace import Workspace
+from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 
 SESSION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-MB = 1024 * 1024
 
 
 @dataclass
@@ -150,8 +150,8 @@ class SessionManager:
         for shared in ("workspace", "sockets"):
             self.sandbox.own(folder / shared)
         workspace = Workspace(
-            folder / "workspace", max_bytes=self.settings.workspace_mb * MB,
-            max_file_bytes=self.settings.max_file_mb * MB, owner=self.sandbox.outer_uid,
+            folder / "workspace", max_bytes=mib(self.settings.workspace_mb),
+            max_file_bytes=mib(self.settings.max_file_mb), owner=self.sandbox.outer_uid,
         )  # fmt: skip
         return Session(session_id, folder, workspace, self._confine(session_id))
 

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from memento_core.settings import ServerSettings
 from memento_core.fetch import FetchPolicy
+from memento_core.units import mib
 
 
 class CrawlSettings(ServerSettings):
@@ -19,14 +20,15 @@ class CrawlSettings(ServerSettings):
         "public addresses are always allowed, everything else is refused.",
         json_schema_extra={"cli": "--allow-host"},
     )
-    max_fetch_mb: float = Field(10.0, gt=0, description="Largest response body read, in MB (decoded).")
+    max_fetch_mb: float = Field(10.0, gt=0, description="Largest response body read, in MiB (decoded).")
     timeout_s: float = Field(30.0, gt=0, description="Time limit of one HTTP fetch, redirects included, in seconds.")
     max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed per fetch.")
     user_agent: str = Field("memento-mcp-crawl/0.1", description="User-Agent header sent with every request.")
     respect_robots: bool = Field(False, description="Refuse URLs disallowed by the site's robots.txt.")
     robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
     convert_timeout_s: float = Field(
-        60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown."
+        60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown; "
+        "a conversion past it is killed."
     )
     default_max_chars: int = Field(12_000, ge=500, description="Characters of markdown per fetch_page call by default.")
     max_links: int = Field(100, ge=0, description="Most links returned by fetch_page when links are asked for.")
@@ -41,7 +43,7 @@ class CrawlSettings(ServerSettings):
     def fetch_policy(self) -> FetchPolicy:
         return FetchPolicy(
             allow_hosts=tuple(self.allow_hosts),
-            max_bytes=int(self.max_fetch_mb * 1_000_000),
+            max_bytes=mib(self.max_fetch_mb),
             timeout_s=self.timeout_s,
             connect_timeout_s=min(10.0, self.timeout_s),
             read_timeout_s=self.timeout_s,

@@ -1,4 +1,8 @@
-"""From a URL to a `Page`: cache, SSRF-safe fetch, browser when needed, extraction or document conversion."""
+"""From a URL to a `Page`: cache, SSRF-safe fetch, browser when needed, extraction or document conversion.
+
+Documents (PDF, office files) convert in the documents server's killable worker processes
+(`WorkerPool`), under the same size, time and memory limits: one past its time is killed.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +17,21 @@ from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.cache import PageCache
 from memento_servers.crawl.extract import Extracted, extract_html
 from memento_servers.crawl.models import Page, PageLink, Render, RenderedWith
-from memento_servers.documents.convert import DocumentError, Limits, convert_bytes, detect_format
+from memento_servers.documents.convert import DocumentError, Limits, detect_format
+from memento_servers.documents.model import Document
+from memento_servers.documents.worker import WorkerPool
 from memento_servers.crawl.errors import CrawlError
 from memento_core.fetch import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
 
 REFUSED_FORMATS = {"image": "an image"}
+CONVERT_WORKERS = 2
+CONVERT_MEMORY_MB = 2048  # MiB of address space per worker, as memento-documents' default
 
 
 class PageLoader:
-    """Loads pages for the tools; one per server, shared by fetch_page and crawl_site."""
+    """Loads pages for the tools; one per server, shared by fetch_page and crawl_site; `close` stops its workers."""
 
     def __init__(
         self, fetcher: Fetcher, browser: Browser | None, cache: PageCache, *, max_bytes: int, convert_timeout_s: float
@@ -33,9 +41,15 @@ class PageLoader:
         self.cache = cache
         self.limits = Limits(max_bytes=max_bytes)
         self.convert_timeout_s = convert_timeout_s
+        self.converter = WorkerPool(
+            CONVERT_WORKERS, CONVERT_MEMORY_MB, convert_timeout_s, advice="raise --convert-timeout-s"
+        )
+
+    def close(self) -> None:
+        self.converter.close()
 
     async def _in_thread(self, what: str, function, *args):
-        """Run CPU-bound parsing off the event loop, giving up (the thread finishes alone) after the time limit."""
+        """Run HTML extraction off the event loop, giving up (the thread finishes alone) after the time limit."""
         try:
             with anyio.fail_after(self.convert_timeout_s):
                 return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
@@ -79,19 +93,17 @@ class PageLoader:
         return _page_from_html(response, rendered, "browser", status=status)
 
     async def _document_page(self, response: FetchResult) -> Page:
+        args = {
+            "filename": _filename(response.final_url),
+            "content_type": response.headers.get("content-type"),
+            "url": response.final_url,
+            "limits": self.limits.model_dump(),
+        }
         try:
-            document = await self._in_thread(
-                f"converting the {response.content_type or 'document'}",
-                lambda: convert_bytes(
-                    response.content,
-                    filename=_filename(response.final_url),
-                    content_type=response.headers.get("content-type"),
-                    url=response.final_url,
-                    limits=self.limits,
-                ),
-            )
+            _, data = await self.converter.call("convert", args, response.content)
         except DocumentError as exc:
             raise CrawlError(f"cannot convert {response.final_url} ({response.content_type}): {exc}") from exc
+        document = Document.model_validate_json(data)
         return _page(response, "document", title=document.title, markdown=document.markdown.strip())
 
 

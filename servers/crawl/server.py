@@ -19,6 +19,7 @@ from memento_servers.runtime import ServerSpec, annotations, main_for, new_serve
 from memento_core.fetch import Fetcher
 from memento_core.paths import cache_dir
 from memento_core.text.slices import MAX_CHARS_DOC, START_INDEX_DOC
+from memento_core.units import mib
 
 SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
 INSTRUCTIONS = (
@@ -53,7 +54,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
     )
     cache = PageCache(home / "pages", settings.cache_ttl_s)
     loader = PageLoader(
-        fetcher, browser, cache, max_bytes=int(settings.max_fetch_mb * 1e6), convert_timeout_s=settings.convert_timeout_s
+        fetcher, browser, cache, max_bytes=mib(settings.max_fetch_mb), convert_timeout_s=settings.convert_timeout_s
     )
 
     @asynccontextmanager
@@ -61,6 +62,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         try:
             yield
         finally:
+            loader.close()
             if browser is not None:
                 await browser.close()
             await fetcher.aclose()

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from memento_servers.documents.model import MIB, Limits
+from memento_servers.documents.model import Limits
 from memento_servers.documents.service import ServiceConfig
 from memento_core.settings import ServerSettings
 from memento_core.paths import cache_dir
+from memento_core.units import mib
 
 
 class DocumentsSettings(ServerSettings):
@@ -20,15 +21,15 @@ class DocumentsSettings(ServerSettings):
         description="Folders whose files may be read (repeatable); relative paths resolve against the first.",
         json_schema_extra={"cli": "--root"},
     )
-    max_file_mb: float = Field(50, gt=0, description="Largest file or download converted, in MB.")
+    max_file_mb: float = Field(50, gt=0, description="Largest file or download converted, in MiB.")
     max_pages: int = Field(2000, gt=0, description="Most pages (or slides, chapters) converted per document.")
     max_rows: int = Field(5000, gt=0, description="Most rows read per spreadsheet sheet or JSONL file.")
     max_archive_members: int = Field(500, gt=0, description="Most members a ZIP archive may have.")
-    max_uncompressed_mb: float = Field(200, gt=0, description="Largest total uncompressed size of a ZIP archive, in MB.")
+    max_uncompressed_mb: float = Field(200, gt=0, description="Largest total uncompressed size of a ZIP archive, in MiB.")
     max_compression_ratio: float = Field(100, gt=1, description="Largest compression ratio of a ZIP member (zip bombs).")
     timeout_s: float = Field(60, gt=0, description="Wall-time limit for converting one document; the worker is killed after it.")
     workers: int = Field(2, ge=1, le=16, description="Warm worker processes that convert documents.")
-    worker_memory_mb: int = Field(2048, ge=256, description="Address-space limit of each worker process, in MB.")
+    worker_memory_mb: int = Field(2048, ge=256, description="Address-space limit of each worker process, in MiB.")
     cache: bool = Field(True, description="Keep converted documents on disk, keyed by content hash.")
     default_max_chars: int = Field(20_000, ge=1000, description="Characters read_document returns when max_chars is not given.")
     allow_hosts: list[str] = Field(
@@ -53,8 +54,8 @@ class DocumentsSettings(ServerSettings):
 
     def service_config(self) -> ServiceConfig:
         limits = Limits(
-            max_bytes=int(self.max_file_mb * MIB), max_pages=self.max_pages, max_rows=self.max_rows,
-            max_archive_members=self.max_archive_members, max_uncompressed_bytes=int(self.max_uncompressed_mb * MIB),
+            max_bytes=mib(self.max_file_mb), max_pages=self.max_pages, max_rows=self.max_rows,
+            max_archive_members=self.max_archive_members, max_uncompressed_bytes=mib(self.max_uncompressed_mb),
             max_compression_ratio=self.max_compression_ratio,
         )
         return ServiceConfig(

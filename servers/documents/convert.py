@@ -24,6 +24,7 @@ from memento_servers.documents.errors import (
     UnsupportedFormat,
 )
 from memento_servers.documents.model import Document, Limits, PageBuilder, PageSpan
+from memento_core.units import MIB
 
 __all__ = [
     "CorruptDocument",
@@ -133,7 +134,7 @@ def _nested(limits: Limits, keep_data_uris: bool):
 
 def too_large(name: str, size: int, limits: Limits) -> LimitExceeded:
     return LimitExceeded(
-        f"{name} is {size / 1e6:.1f} MB, over the {limits.max_bytes / 1e6:.1f} MB limit (raise --max-file-mb to allow it)"
+        f"{name} is {size / MIB:.1f} MB, over the {limits.max_bytes / MIB:.1f} MB limit (raise --max-file-mb to allow it)"
     )
 
 

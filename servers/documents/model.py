@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MIB = 1024 * 1024
+from memento_core.units import mib
 
 
 class Limits(BaseModel):
@@ -14,12 +14,12 @@ class Limits(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    max_bytes: int = Field(50 * MIB, gt=0, description="Largest input accepted, in bytes.")
+    max_bytes: int = Field(mib(50), gt=0, description="Largest input accepted, in bytes.")
     max_pages: int = Field(2000, gt=0, description="Most pages (PDF) or slides converted in one document.")
     max_rows: int = Field(5000, gt=0, description="Most rows rendered per spreadsheet sheet.")
     max_chars: int = Field(10_000_000, gt=0, description="Longest markdown produced; longer output is cut with a warning.")
     max_archive_members: int = Field(500, gt=0, description="Most members an archive may list.")
-    max_uncompressed_bytes: int = Field(200 * MIB, gt=0, description="Largest total uncompressed size of an archive.")
+    max_uncompressed_bytes: int = Field(mib(200), gt=0, description="Largest total uncompressed size of an archive.")
     max_compression_ratio: float = Field(100.0, gt=1, description="Largest uncompressed/compressed ratio of an archive member.")
     max_nesting: int = Field(2, ge=0, description="How deep archives inside archives are opened.")
 

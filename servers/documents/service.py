@@ -9,13 +9,13 @@ import importlib.util
 import json
 import logging
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import anyio
 
+from memento_core.lru import LRU
 from memento_servers.documents.cache import DocumentCache, FileHashes, content_hash
 from memento_servers.documents.convert import select_pages, too_large
 from memento_servers.documents.find import Hit, PassageIndex
@@ -59,14 +59,17 @@ class Loaded:
 class DocumentService:
     def __init__(self, config: ServiceConfig):
         self.config = config
-        self.pool = WorkerPool(config.workers, config.worker_memory_mb, config.timeout_s)
+        self.pool = WorkerPool(
+            config.workers, config.worker_memory_mb, config.timeout_s,
+            advice="ask for fewer pages (pages=...) or raise --timeout-s",
+        )
         self.cache = DocumentCache(config.cache_folder)
         self.hashes = FileHashes()
         self._fetcher = None
         self._embedder = None
         self._vectors: dict[str, Any] = {}
-        self._downloads: OrderedDict[str, tuple[float, Loaded]] = OrderedDict()
-        self._indexes: OrderedDict[str, PassageIndex] = OrderedDict()
+        self._downloads: LRU[str, tuple[float, Loaded]] = LRU(DOWNLOADS_KEPT)
+        self._indexes: LRU[str, PassageIndex] = LRU(INDEXES_KEPT)
 
     def start(self) -> None:
         self.pool.start()
@@ -107,17 +110,16 @@ class DocumentService:
         """A URL's content, remembered for a few minutes so that paging through it fetches it once."""
         url = source.url or ""
         now = time.monotonic()
-        if url in self._downloads and now - self._downloads[url][0] < DOWNLOAD_TTL_S:
-            return self._downloads[url][1]
+        kept = self._downloads.get(url)
+        if kept is not None and now - kept[0] < DOWNLOAD_TTL_S:
+            return kept[1]
         result = await self._fetcher_for_urls().fetch(url)
         data = result.content
         loaded = Loaded(
             source, content_hash(data), len(data), b"%PDF-" in data[:1024], payload=data,
             args={"filename": source.name, "content_type": result.headers.get("content-type"), "url": result.final_url},
         )
-        self._downloads[url] = (now, loaded)
-        while len(self._downloads) > DOWNLOADS_KEPT:
-            self._downloads.popitem(last=False)
+        self._downloads.put(url, (now, loaded))
         return loaded
 
     # ---- conversion ------------------------------------------------------------------------
@@ -181,10 +183,7 @@ class DocumentService:
         index = self._indexes.get(loaded.digest)
         if index is None:
             index = await anyio.to_thread.run_sync(PassageIndex, document)
-            self._indexes[loaded.digest] = index
-            while len(self._indexes) > INDEXES_KEPT:
-                self._indexes.popitem(last=False)
-        self._indexes.move_to_end(loaded.digest)
+            self._indexes.put(loaded.digest, index)
         semantic = None
         if self.config.semantic and importlib.util.find_spec("sentence_transformers") is not None and index.passages:
             semantic = await anyio.to_thread.run_sync(self._semantic_scores, loaded.digest, query, index.passages)

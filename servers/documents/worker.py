@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 import anyio
 
 from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
+from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,9 @@ class Worker:
         self.stop()
         self.start()
 
-    def call(self, op: str, args: dict[str, Any], payload: bytes, timeout_s: float) -> tuple[dict[str, Any], bytes]:
+    def call(
+        self, op: str, args: dict[str, Any], payload: bytes, timeout_s: float, advice: str
+    ) -> tuple[dict[str, Any], bytes]:
         if self.process is None or self.process.poll() is not None:
             self.start()
         assert self.process is not None and self.process.stdin is not None and self.process.stdout is not None
@@ -101,10 +104,7 @@ class Worker:
         except TimeoutError:
             log.warning("conversion exceeded %.1f s; killing its worker", timeout_s)
             self._restart()
-            raise LimitExceeded(
-                f"conversion took longer than {timeout_s:g} s and was stopped; ask for fewer pages "
-                "(pages=...) or raise --timeout-s"
-            ) from None
+            raise LimitExceeded(f"conversion took longer than {timeout_s:g} s and was stopped; {advice}") from None
         except (EOFError, BrokenPipeError, OSError, ValueError):
             code = self.process.poll()
             self._restart()
@@ -122,10 +122,12 @@ class WorkerPool:
 
     `start` warms one worker; the others start only when calls overlap, so an idle server
     costs one process. The most recently used worker is taken first, keeping it hot.
+    `advice` ends the error of a call stopped at `timeout_s`: what the caller can change.
     """
 
-    def __init__(self, size: int, memory_mb: int, timeout_s: float):
+    def __init__(self, size: int, memory_mb: int, timeout_s: float, advice: str = "raise --timeout-s"):
         self.timeout_s = timeout_s
+        self.advice = advice
         self._workers = [Worker(memory_mb) for _ in range(size)]
         self._idle = list(reversed(self._workers))
         self._slots = anyio.Semaphore(size)
@@ -143,7 +145,7 @@ class WorkerPool:
             with self._lock:
                 worker = self._idle.pop()
             try:
-                return await anyio.to_thread.run_sync(worker.call, op, args, payload, self.timeout_s)
+                return await anyio.to_thread.run_sync(worker.call, op, args, payload, self.timeout_s, self.advice)
             finally:
                 with self._lock:
                     self._idle.append(worker)
@@ -155,7 +157,7 @@ class WorkerPool:
 def _limit_memory(memory_mb: int) -> None:
     import resource
 
-    limit = memory_mb * 1024 * 1024
+    limit = mib(memory_mb)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 

@@ -60,7 +60,7 @@ class SearchSettings(ServerSettings):
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of an indexed document, in characters.")
     chunk_overlap: int = Field(200, ge=0, description="Characters repeated between consecutive chunks.")
     snippet_chars: int = Field(600, ge=50, le=10_000, description="Longest snippet of a local result, in characters.")
-    max_file_mb: float = Field(50.0, gt=0, description="Largest file the indexer converts.")
+    max_file_mb: float = Field(50.0, gt=0, description="Largest file the indexer converts, in MiB.")
 
     @field_validator("backends")
     @classmethod

@@ -25,6 +25,7 @@ from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source
 from memento_servers.search.store import ChunkStore, SourceState
+from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,6 @@ def index_paths(
         embedder or Embedder(settings.embedding_model, threads=settings.embed_threads),
         chunk_chars=settings.chunk_chars,
         overlap=settings.chunk_overlap,
-        max_bytes=int(settings.max_file_mb * 1024 * 1024),
+        max_bytes=mib(settings.max_file_mb),
     )
     return indexer.run(paths, progress=progress)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from memento_core.vectors import TableMirror
 from memento_servers.search.errors import IndexingError
-from memento_servers.search.mirror import MirrorCache
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class ChunkStore:
         self.corpus = corpus
         self._db = None
         self._chunks = None
-        self._mirror = MirrorCache(ROW_COLUMNS)
+        self._mirror = TableMirror(ROW_COLUMNS)
 
     # --- opening -------------------------------------------------------------------------
     def _connect(self):

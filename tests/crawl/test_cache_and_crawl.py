@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import sqlite3
 import time
 
 from memento_servers.crawl.cache import PageCache
@@ -25,14 +25,16 @@ def test_cached_pages_come_back_until_they_expire(tmp_path):
     assert expired.get("http://a.test/", "auto") is None
 
 
-def test_sweep_removes_expired_entries_and_unreadable_entries_are_misses(tmp_path):
+def test_expired_entries_go_on_the_next_write_and_unreadable_entries_are_misses(tmp_path):
     cache = PageCache(tmp_path, ttl_s=60)
     cache.put("http://a.test/", "auto", page("http://a.test/"))
-    [entry] = tmp_path.glob("*/*.json")
-    entry.write_text("{not json")
+    with sqlite3.connect(cache.disk.path) as db:
+        db.execute("UPDATE entries SET body = ?", (b"{not json",))
     assert cache.get("http://a.test/", "auto") is None
-    os.utime(entry, (time.time() - 120, time.time() - 120))
-    assert cache.sweep() == 1 and not list(tmp_path.glob("*/*.json"))
+    with sqlite3.connect(cache.disk.path) as db:
+        db.execute("UPDATE entries SET stored = stored - 120")
+    cache.put("http://b.test/", "auto", page("http://b.test/"))
+    assert cache.disk.count() == 1
 
 
 def test_disabled_cache_stores_nothing(tmp_path):

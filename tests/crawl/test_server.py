@@ -74,7 +74,7 @@ async def check_redirects_and_refusals(client, site):
 async def check_failures(client, site):
     assert "HTTP 404" in error_text(await fetch(client, site.url("/status/404")))
     assert "HTTP 500" in error_text(await fetch(client, site.url("/status/500")))
-    assert "1,000,000-byte limit" in error_text(await fetch(client, site.url("/huge.html")))
+    assert "1,048,576-byte limit" in error_text(await fetch(client, site.url("/huge.html")))
     assert "timed out" in error_text(await fetch(client, site.url("/slow.html?delay=5")))
     assert "image" in error_text(await fetch(client, site.url("/image.png")))
 

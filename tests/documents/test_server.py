@@ -147,11 +147,11 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
 
 
 async def test_a_conversion_over_the_time_limit_is_stopped_and_the_server_keeps_serving(tmp_path: Path):
-    (tmp_path / "long.pdf").write_bytes(samples.report_pdf(300))
+    (tmp_path / "long.pdf").write_bytes(samples.repeated_pdf(samples.report_pdf(250), 8))  # 2000 pages: seconds to convert, not 0.2 s
     (tmp_path / "short.txt").write_text("still here")
     args = ["--root", str(tmp_path), "--timeout-s", "0.2", "--workers", "1", "--no-cache"]
     async with connect("documents", "stdio", args=args) as client:
         with anyio.fail_after(120):
-            assert "longer than 0.2 s" in error_text(await client.call_tool("read_document", {"source": "long.pdf"}))
+            assert "longer than 0.2 s" in error_text(await client.call_tool("read_document", {"source": "long.pdf", "pages": "1-2000"}))
             data = payload(await client.call_tool("read_document", {"source": "short.txt"}))
             assert data["markdown"] == "still here"

@@ -9,6 +9,7 @@ from memento_servers.documents.context import Context
 from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
 from memento_servers.documents.formats.tables import markdown_table
 from memento_servers.documents.model import Document, PageBuilder
+from memento_core.units import MIB
 
 RATIO_CHECK_FROM = 1024 * 1024  # tiny members may compress well without being bombs
 
@@ -21,7 +22,7 @@ def check_bomb(members: list[zipfile.ZipInfo], context: Context) -> None:
     total = sum(m.file_size for m in members)
     if total > limits.max_uncompressed_bytes:
         raise LimitExceeded(
-            f"the archive would expand to {total / 1e6:.0f} MB, over the {limits.max_uncompressed_bytes / 1e6:.0f} MB limit"
+            f"the archive would expand to {total / MIB:.0f} MB, over the {limits.max_uncompressed_bytes / MIB:.0f} MB limit"
         )
     for member in members:
         if member.file_size >= RATIO_CHECK_FROM and member.file_size > limits.max_compression_ratio * max(member.compress_size, 1):
