@@ -32,11 +32,11 @@ from pathlib import Path
 import anyio
 import numpy as np
 
+from memento_core.embeddings import DEFAULT_MODEL, Embedder
+from memento_core.vectors import top_k
 from memento_memory.bank import CaseBank
 from memento_memory.config import BankConfig
-from memento_core.vectors import top_k
 from memento_memory.models import CaseFilters, Transition
-from memento_core.embeddings import DEFAULT_MODEL, Embedder
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / "benchmarks" / "results" / "memory_embeddings.npz"

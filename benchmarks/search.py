@@ -163,8 +163,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="Where the benchmark indexes live (reused).")
     args = parser.parse_args()
     from memento_core import paths
-    from memento_servers.search.config import SearchSettings
     from memento_core.embeddings import Embedder
+    from memento_servers.search.config import SearchSettings
 
     work = args.work or paths.cache_dir() / "benchmarks" / "search"
     figures: dict = {"benchmark": "search", "quick": args.quick}

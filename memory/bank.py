@@ -26,6 +26,7 @@ from memento_memory.config import BankConfig
 from memento_memory.embedding import QueryCache, TextEmbedder, make_embedder
 from memento_memory.errors import CaseNotFoundError, InvalidCaseError
 from memento_memory.index import VectorIndex
+from memento_memory.learning import PolicyLearning
 from memento_memory.mirror import Mirror
 from memento_memory.models import (
     BankStats,
@@ -40,7 +41,6 @@ from memento_memory.models import (
     WriteReport,
 )
 from memento_memory.policy import choose, shortlist_size, split_by_reward
-from memento_memory.learning import PolicyLearning
 from memento_memory.store import CaseStore, rows_table
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from memento_core import paths
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
 from memento_memory.mirror import Mirror
@@ -19,7 +20,6 @@ from memento_memory.models import ScorerState, Transition
 from memento_memory.scorer import Scorer
 from memento_memory.store import CaseStore, transition_schema, vector_column
 from memento_memory.trainer import Batch, OnlineTrainer
-from memento_core import paths
 
 
 def checkpoint_path(config: BankConfig) -> Path:

@@ -21,7 +21,6 @@ from memento_client.loop.run import Run
 from memento_client.mcp.host import ToolInfo
 from memento_memory.models import RetrievedCase, RetrievedCases
 
-
 PLAN_SCHEMA: dict[str, Any] = {
     "name": "planner_turn",
     "strict": True,

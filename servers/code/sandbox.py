@@ -18,9 +18,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from memento_servers.code.errors import SandboxUnavailable
 from memento_core.errors import ConfigError
 from memento_core.units import mib
+from memento_servers.code.errors import SandboxUnavailable
 
 log = logging.getLogger(__name__)
 

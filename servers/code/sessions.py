@@ -18,13 +18,13 @@ from pathlib import Path
 
 import anyio
 
+from memento_core.units import mib
 from memento_servers.code.cgroups import CgroupLimits, joining
 from memento_servers.code.config import CodeSettings
 from memento_servers.code.errors import SessionError
 from memento_servers.code.kernel import Kernel
 from memento_servers.code.sandbox import Sandbox, check_sandbox
 from memento_servers.code.workspace import Workspace
-from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 

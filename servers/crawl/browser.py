@@ -27,9 +27,9 @@ from typing import NoReturn
 import anyio
 
 from memento_core.errors import FetchError
-from memento_servers.crawl.errors import CrawlError
 from memento_core.fetch import Fetcher, FetchResult
 from memento_servers.crawl.chromium import Chromium
+from memento_servers.crawl.errors import CrawlError
 
 log = logging.getLogger(__name__)
 

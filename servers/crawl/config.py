@@ -6,8 +6,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from memento_core.settings import ServerSettings
 from memento_core.fetch import FetchPolicy
+from memento_core.settings import ServerSettings
 from memento_core.units import mib
 
 

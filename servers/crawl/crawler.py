@@ -10,9 +10,9 @@ from urllib.parse import urldefrag, urlsplit
 
 import anyio
 
+from memento_core.errors import MementoError
 from memento_servers.crawl.models import CrawledPage, CrawlResult, Page, Render
 from memento_servers.crawl.pages import PageLoader
-from memento_core.errors import MementoError
 
 Progress = Callable[[int, int, str], Awaitable[None]]
 SUMMARY_CHARS = 240

@@ -13,15 +13,15 @@ from urllib.parse import unquote, urlsplit
 
 import anyio
 
+from memento_core.fetch import Fetcher, FetchResult
 from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.cache import PageCache
+from memento_servers.crawl.errors import CrawlError
 from memento_servers.crawl.extract import Extracted, extract_html
 from memento_servers.crawl.models import Page, PageLink, Render, RenderedWith
 from memento_servers.documents.convert import DocumentError, Limits, detect_format
 from memento_servers.documents.model import Document
 from memento_servers.documents.worker import WorkerPool
-from memento_servers.crawl.errors import CrawlError
-from memento_core.fetch import Fetcher, FetchResult
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,10 @@ from typing import Annotated
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
+from memento_core.fetch import Fetcher
+from memento_core.paths import cache_dir
+from memento_core.text.slices import MAX_CHARS_DOC, START_INDEX_DOC
+from memento_core.units import mib
 from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.cache import PageCache
 from memento_servers.crawl.config import CrawlSettings
@@ -16,10 +20,6 @@ from memento_servers.crawl.models import CrawlResult, PageResult, Render
 from memento_servers.crawl.pages import PageLoader
 from memento_servers.crawl.view import page_view
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
-from memento_core.fetch import Fetcher
-from memento_core.paths import cache_dir
-from memento_core.text.slices import MAX_CHARS_DOC, START_INDEX_DOC
-from memento_core.units import mib
 
 SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript when needed; crawl small sites."
 INSTRUCTIONS = (

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from memento_core.text.slices import continuation_note, slice_text
+from memento_servers.crawl.errors import CrawlError
 from memento_servers.crawl.models import Page, PageResult
 from memento_servers.crawl.passages import compress
-from memento_servers.crawl.errors import CrawlError
-from memento_core.text.slices import continuation_note, slice_text
 
 
 def page_view(

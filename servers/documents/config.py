@@ -6,11 +6,11 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from memento_core.paths import cache_dir
+from memento_core.settings import ServerSettings
+from memento_core.units import mib
 from memento_servers.documents.model import Limits
 from memento_servers.documents.service import ServiceConfig
-from memento_core.settings import ServerSettings
-from memento_core.paths import cache_dir
-from memento_core.units import mib
 
 
 class DocumentsSettings(ServerSettings):

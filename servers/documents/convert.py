@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from memento_core.units import MIB
 from memento_servers.documents.context import Context
 from memento_servers.documents.detect import detect_format
 from memento_servers.documents.errors import (
@@ -24,7 +25,6 @@ from memento_servers.documents.errors import (
     UnsupportedFormat,
 )
 from memento_servers.documents.model import Document, Limits, PageBuilder, PageSpan
-from memento_core.units import MIB
 
 __all__ = [
     "CorruptDocument",

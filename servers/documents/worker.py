@@ -20,8 +20,8 @@ from typing import Any, BinaryIO
 
 import anyio
 
-from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
 from memento_core.units import mib
+from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from pydantic import BaseModel, Field
 
 from memento_core.embeddings import Embedder
 from memento_core.text.chunks import chunk_text
+from memento_core.units import mib
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source
 from memento_servers.search.store import ChunkStore, SourceState
-from memento_core.units import mib
 
 log = logging.getLogger(__name__)
 

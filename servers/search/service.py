@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from memento_core import paths
-from memento_core.errors import ConfigError
 from memento_core.embeddings import Embedder
+from memento_core.errors import ConfigError
 from memento_servers.search.cache import ResultCache
 from memento_servers.search.chain import SearchService, Slot
 from memento_servers.search.config import SearchSettings

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
+from memento_core.fetch import Fetcher, FetchPolicy
 from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.errors import CrawlError
-from memento_core.fetch import Fetcher, FetchPolicy
 from tests.fakes.site import JS_ARTICLE, site  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.anyio

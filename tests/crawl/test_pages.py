@@ -8,10 +8,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from memento_servers.crawl.cache import PageCache
-from memento_servers.crawl.pages import PageLoader
-from memento_servers.crawl.errors import CrawlError
 from memento_core.fetch import Fetcher, FetchPolicy
+from memento_servers.crawl.cache import PageCache
+from memento_servers.crawl.errors import CrawlError
+from memento_servers.crawl.pages import PageLoader
 from tests.documents import samples
 from tests.fakes.site import site  # noqa: F401 (fixture)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from memento_servers.crawl.extract import extract_html
 from memento_core.text.slices import slice_text
+from memento_servers.crawl.extract import extract_html
 from memento_servers.crawl.passages import GAP, blocks_of, compress
 from tests.fakes.site import ARTICLES, JS_APP, article_html, js_shell, long_article
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from memento_servers.search.errors import InvalidSearch
 from memento_servers.search.cache import ResultCache
 from memento_servers.search.chain import SearchService, Slot, url_key
 from memento_servers.search.ddg import DuckDuckGoBackend, normalise_ddgs
-from memento_servers.search.errors import BackendRateLimited, BackendUnavailable
+from memento_servers.search.errors import BackendRateLimited, BackendUnavailable, InvalidSearch
 from memento_servers.search.models import Result
 from memento_servers.search.ratelimit import RateLimiter
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from memento_servers.search.errors import InvalidSearch
 from memento_servers.search.config import SearchSettings
+from memento_servers.search.errors import InvalidSearch
 from memento_servers.search.service import build_service
 from tests.search.fake_engines import KEY, SHARED_URL, engine_settings
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 import zipfile
 
+from memento_core.units import MIB
 from memento_servers.documents.context import Context
 from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
 from memento_servers.documents.formats.tables import markdown_table
 from memento_servers.documents.model import Document, PageBuilder
-from memento_core.units import MIB
 
 RATIO_CHECK_FROM = 1024 * 1024  # tiny members may compress well without being bombs
 
