@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from memento_core.vector_index import VectorIndex
 from memento_memory import validation
 from memento_memory.config import BankConfig
 from memento_memory.embedding import QueryCache, TextEmbedder, make_embedder
 from memento_memory.errors import CaseNotFoundError, InvalidCaseError
-from memento_memory.index import VectorIndex
 from memento_memory.learning import PolicyLearning
 from memento_memory.mirror import Mirror
 from memento_memory.models import (

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401 (pa.compute)
 
+from memento_core.vector_index import VectorIndex
 from memento_core.vectors import vectors_of
-from memento_memory.index import VectorIndex
 from memento_memory.models import Case, CaseFilters
 from memento_memory.store import CaseStore
 

@@ -1,4 +1,4 @@
-"""In-memory vector search over the bank's stored embeddings: exact, or IVF past a size threshold.
+"""In-memory vector search over stored embeddings: exact, or IVF past a size threshold.
 
 Rows live in slots (a growable float32 matrix). Exact search is one matrix-vector product.
 The IVF index clusters a snapshot of the rows with k-means (spherical, on a sample), keeps a
