@@ -230,10 +230,7 @@ class CaseBank:
             return RetrievedCases(task=task, policy=policy, positive=[], negative=[], reward_threshold=threshold)
         query = self.queries.embed_one(task)
         wanted = shortlist_size(k) if policy == "learned" else k
-        slots, sims = mirror.index.search(query, wanted, mirror.mask(filters))
-        ids = [mirror.id_at[slot] for slot in slots]
-        live = [i for i, case_id in enumerate(ids) if case_id is not None and case_id in mirror.cases]
-        slots, sims, ids = slots[live], sims[live], [ids[i] for i in live]
+        slots, sims, ids = mirror.search(query, wanted, mirror.mask(filters))
         scores = None
         if policy == "learned" and len(ids) and self.learning.ready():
             scores = self.learning.scorer.score(query, mirror.index.vectors[slots], mirror.reward[slots])
