@@ -2,6 +2,7 @@
 
 Paths, layered settings, the version, sentence embeddings, the SSRF-safe fetcher and its
 address guard, the error base classes, and storage helpers: the disk cache (`cache`), an LRU
-map (`lru`), sizes in MiB (`units`) and the in-memory vector mirror (`vectors`). Nothing here imports `mcp`, so the case bank
-and the client can use it without pulling in a server.
+map (`lru`), sizes in MiB (`units`), and the in-memory vector mirror shared by search and the
+case bank (`mirror`, on `vector_index` and `vectors`). Nothing here imports `mcp`, so the case
+bank and the client can use it without pulling in a server.
 """

@@ -1,20 +1,17 @@
-"""Vectors of a LanceDB table held in memory, searched exactly: shared by search and memory.
+"""Vectors out of arrow, and the exact top-k: the numpy basics of the in-memory mirrors.
 
 A corpus or case bank of up to a few hundred thousand rows fits in memory (a few MB per 10k
 384-d vectors), and a flat dot-product scan in numpy takes well under a millisecond, while a
-LanceDB vector query (scan, then materialising the rows) took ~10 ms on the HotpotQA corpus.
-A `TableMirror` rebuilds its copy whenever the table's version moves (another writer
-committed). numpy and pyarrow come with the search and memory extras; lancedb is never imported.
+LanceDB vector query (scan, then materialising the rows) took ~10 ms on the HotpotQA corpus;
+hence `mirror.RowMirror` and `vector_index.VectorIndex`. numpy and pyarrow come with the
+search and memory extras.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
-
-MAX_MIRRORED_ROWS = 500_000
 
 
 def vectors_of(table: Any, column: str = "vector") -> np.ndarray:
@@ -29,38 +26,3 @@ def top_k(scores: np.ndarray, k: int) -> np.ndarray:
         part = np.argpartition(-scores, k)[:k]
         return part[np.argsort(-scores[part], kind="stable")]
     return np.argsort(-scores, kind="stable")
-
-
-class VectorMirror:
-    """One version of a table: its unit vectors as a matrix plus some row columns, searched by dot product."""
-
-    def __init__(self, table: Any, columns: list[str], version: int):
-        self.version = version
-        self.matrix = vectors_of(table)
-        self.columns = {name: table.column(name).to_pylist() for name in columns}
-
-    def search(self, vector: Any, limit: int) -> list[dict[str, Any]]:
-        """The `limit` nearest rows, best first, with LanceDB's dot `_distance` (1 - similarity)."""
-        scores = self.matrix @ np.asarray(vector, dtype=np.float32)
-        return [
-            {**{name: values[i] for name, values in self.columns.items()}, "_distance": 1.0 - float(scores[i])}
-            for i in top_k(scores, limit)
-        ]
-
-
-class TableMirror:
-    """An up-to-date `VectorMirror` of a LanceDB table, or None when the table is too large to mirror."""
-
-    def __init__(self, columns: list[str]):
-        self.columns = columns
-        self._mirror: VectorMirror | None = None
-        self._lock = threading.Lock()
-
-    def get(self, table: Any) -> VectorMirror | None:
-        version = table.version
-        with self._lock:
-            if self._mirror is None or self._mirror.version != version:
-                if table.count_rows() > MAX_MIRRORED_ROWS:
-                    return None
-                self._mirror = VectorMirror(table.to_arrow(), self.columns, version)
-            return self._mirror

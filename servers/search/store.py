@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from memento_core.vectors import TableMirror
+import numpy as np
+
+from memento_core.mirror import RowMirror
+from memento_core.vector_index import VectorIndex
 from memento_servers.search.errors import IndexingError
 
 log = logging.getLogger(__name__)
 
 ROW_COLUMNS = ["id", "doc_id", "chunk", "title", "text", "url", "source"]
+MIRRORED_COLUMNS = [*ROW_COLUMNS, "hash", "vector"]  # hash: a chunk's rev (its content changed)
+# exact search for every corpus the former whole-table mirror held (it stopped at 500k rows); IVF beyond
+ANN_THRESHOLD = 500_000
+ANN_NPROBE = 48
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,8 @@ class ChunkStore:
         self.corpus = corpus
         self._db = None
         self._chunks = None
-        self._mirror = TableMirror(ROW_COLUMNS)
+        self._mirror: RowMirror | None = None
+        self._mirror_lock = threading.Lock()
 
     # --- opening -------------------------------------------------------------------------
     def _connect(self):
@@ -138,6 +147,26 @@ class ChunkStore:
         rows = table.search().where(f"source = {_quote(source)}").select(["hash", "vector"]).to_list()
         return {row["hash"]: row["vector"] for row in rows}
 
+    # --- mirrored reads (`memento_core.mirror.MirroredTable`) ---------------------------------
+    def version(self) -> int:
+        return self.chunks().version
+
+    def read_keys(self):
+        return self.chunks().search().select(["id", "hash"]).limit(None).to_arrow()
+
+    def read_ids(self, ids: list[str]):
+        import pyarrow as pa
+
+        table = self.chunks()
+        parts = [
+            table.search().where(f"id IN ({', '.join(map(_quote, ids[i : i + 500]))})").select(MIRRORED_COLUMNS)
+            for i in range(0, len(ids), 500)
+        ]
+        return pa.concat_tables([part.limit(None).to_arrow() for part in parts])
+
+    def read_all(self):
+        return self.chunks().search().select(MIRRORED_COLUMNS).limit(None).to_arrow()
+
     # --- writing -------------------------------------------------------------------------
     def replace_source(self, state: SourceState, rows: list[dict[str, Any]]) -> None:
         """Swap every chunk of `state.source` for `rows` and record its new state."""
@@ -179,14 +208,23 @@ class ChunkStore:
         )
 
     def vector_search(self, vector, limit: int) -> list[dict[str, Any]]:
-        table = self.chunks()
-        mirror = self._mirror.get(table)
-        if mirror is not None:
-            return mirror.search(vector, limit)
-        return (
-            table.search(vector, query_type="vector", vector_column_name="vector")
-            .distance_type("dot")
-            .select([*ROW_COLUMNS, "_distance"])
-            .limit(limit)
-            .to_list()
-        )
+        """The `limit` nearest chunks, best first, with LanceDB's dot `_distance` (1 - similarity)."""
+        mirror = self._synced_mirror()
+        _, sims, ids = mirror.search(np.asarray(vector, dtype=np.float32), limit)
+        found = [(mirror.rows.get(chunk_id), sim) for chunk_id, sim in zip(ids, sims)]
+        return [
+            {**{name: row[name] for name in ROW_COLUMNS}, "_distance": 1.0 - float(sim)}
+            for row, sim in found
+            if row is not None
+        ]
+
+    def _synced_mirror(self) -> RowMirror:
+        """The in-memory mirror of the chunk table, caught up with its latest version (only changed chunks read)."""
+        with self._mirror_lock:
+            if self._mirror is None:
+                dim = self.chunks().schema.field("vector").type.list_size
+                self._mirror = RowMirror(VectorIndex(dim, ANN_THRESHOLD, ANN_NPROBE), key="id", rev="hash")
+            self._mirror.sync(self)
+            if self._mirror.index.needs_rebuild():
+                self._mirror.index.rebuild()
+            return self._mirror
