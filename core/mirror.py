@@ -114,7 +114,9 @@ class RowMirror:
         self.version = version
         return bool(changed or removed)
 
-    def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def search(
+        self, query: np.ndarray, k: int, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """The best `k` rows passing `mask` (bool per slot): their slots, similarities and keys."""
         slots, sims = self.index.search(query, k, mask)
         keys = [self.id_at[slot] for slot in slots]
