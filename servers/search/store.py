@@ -25,9 +25,7 @@ log = logging.getLogger(__name__)
 
 ROW_COLUMNS = ["id", "doc_id", "chunk", "title", "text", "url", "source"]
 MIRRORED_COLUMNS = [*ROW_COLUMNS, "hash", "vector"]  # hash: a chunk's rev (its content changed)
-# exact search for every corpus the former whole-table mirror held (it stopped at 500k rows); IVF beyond
-ANN_THRESHOLD = 500_000
-ANN_NPROBE = 48
+MAX_MIRRORED_ROWS = 500_000  # a larger corpus is searched by LanceDB on disk, so memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -210,6 +208,15 @@ class ChunkStore:
     def vector_search(self, vector, limit: int) -> list[dict[str, Any]]:
         """The `limit` nearest chunks, best first, with LanceDB's dot `_distance` (1 - similarity)."""
         mirror = self._synced_mirror()
+        if mirror is None:
+            return (
+                self.chunks()
+                .search(vector, query_type="vector", vector_column_name="vector")
+                .distance_type("dot")
+                .select([*ROW_COLUMNS, "_distance"])
+                .limit(limit)
+                .to_list()
+            )
         _, sims, ids = mirror.search(np.asarray(vector, dtype=np.float32), limit)
         found = [(mirror.rows.get(chunk_id), sim) for chunk_id, sim in zip(ids, sims)]
         return [
@@ -218,13 +225,17 @@ class ChunkStore:
             if row is not None
         ]
 
-    def _synced_mirror(self) -> RowMirror:
-        """The in-memory mirror of the chunk table, caught up with its latest version (only changed chunks read)."""
+    def _synced_mirror(self) -> RowMirror | None:
+        """The in-memory mirror of the chunk table caught up with its latest version (only changed chunks
+        read), searched exactly; None while the corpus is larger than `MAX_MIRRORED_ROWS`."""
+        table = self.chunks()
         with self._mirror_lock:
+            if self._mirror is None or self._mirror.version != table.version:
+                if table.count_rows() > MAX_MIRRORED_ROWS:
+                    self._mirror = None
+                    return None
             if self._mirror is None:
-                dim = self.chunks().schema.field("vector").type.list_size
-                self._mirror = RowMirror(VectorIndex(dim, ANN_THRESHOLD, ANN_NPROBE), key="id", rev="hash")
+                dim = table.schema.field("vector").type.list_size
+                self._mirror = RowMirror(VectorIndex(dim, ann_threshold=MAX_MIRRORED_ROWS + 1, nprobe=1), key="id", rev="hash")
             self._mirror.sync(self)
-            if self._mirror.index.needs_rebuild():
-                self._mirror.index.rebuild()
             return self._mirror

@@ -155,3 +155,18 @@ def test_in_memory_vector_search_matches_lancedb_and_follows_reindexing(tmp_path
     store.chunks().checkout_latest()  # what the read-consistency interval does within seconds in a server
     top = store.vector_search(query, 1)[0]
     assert "this sentence is new" in top["text"]
+
+
+def test_a_corpus_over_the_mirror_cap_is_searched_on_disk_with_the_same_results(tmp_path, hash_embedder, monkeypatch):
+    from memento_servers.search import store as store_module
+
+    docs = make_folder(tmp_path)
+    settings = settings_for(tmp_path)
+    index_paths([docs], settings, embedder=hash_embedder)
+    query = hash_embedder.embed(["glaciers carve fjords"])[0]
+    mirrored = ChunkStore(settings.index_dir, settings.corpus)
+    expected = [(row["id"], round(row["_distance"], 5)) for row in mirrored.vector_search(query, 5)]
+    monkeypatch.setattr(store_module, "MAX_MIRRORED_ROWS", 1)
+    on_disk = ChunkStore(settings.index_dir, settings.corpus)
+    assert [(row["id"], round(row["_distance"], 5)) for row in on_disk.vector_search(query, 5)] == expected
+    assert on_disk._mirror is None
