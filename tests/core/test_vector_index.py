@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from memento_core.vectors import top_k
 from memento_core.vector_index import VectorIndex
+from memento_core.vectors import top_k
 
 
 def unit_rows(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
