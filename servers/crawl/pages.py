@@ -21,13 +21,11 @@ from memento_servers.crawl.extract import Extracted, extract_html
 from memento_servers.crawl.models import Page, PageLink, Render, RenderedWith
 from memento_servers.documents.convert import DocumentError, Limits, detect_format
 from memento_servers.documents.model import Document
-from memento_servers.documents.worker import WorkerPool
+from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS, WorkerPool
 
 log = logging.getLogger(__name__)
 
 REFUSED_FORMATS = {"image": "an image"}
-CONVERT_WORKERS = 2
-CONVERT_MEMORY_MB = 2048  # MiB of address space per worker, as memento-documents' default
 
 
 class PageLoader:
@@ -41,9 +39,7 @@ class PageLoader:
         self.cache = cache
         self.limits = Limits(max_bytes=max_bytes)
         self.convert_timeout_s = convert_timeout_s
-        self.converter = WorkerPool(
-            CONVERT_WORKERS, CONVERT_MEMORY_MB, convert_timeout_s, advice="raise --convert-timeout-s"
-        )
+        self.converter = WorkerPool(WORKERS, WORKER_MEMORY_MB, convert_timeout_s, advice="raise --convert-timeout-s")
 
     def close(self) -> None:
         self.converter.close()

@@ -11,6 +11,7 @@ from memento_core.settings import ServerSettings
 from memento_core.units import mib
 from memento_servers.documents.model import Limits
 from memento_servers.documents.service import ServiceConfig
+from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS
 
 
 class DocumentsSettings(ServerSettings):
@@ -28,8 +29,8 @@ class DocumentsSettings(ServerSettings):
     max_uncompressed_mb: float = Field(200, gt=0, description="Largest total uncompressed size of a ZIP archive, in MiB.")
     max_compression_ratio: float = Field(100, gt=1, description="Largest compression ratio of a ZIP member (zip bombs).")
     timeout_s: float = Field(60, gt=0, description="Wall-time limit for converting one document; the worker is killed after it.")
-    workers: int = Field(2, ge=1, le=16, description="Warm worker processes that convert documents.")
-    worker_memory_mb: int = Field(2048, ge=256, description="Address-space limit of each worker process, in MiB.")
+    workers: int = Field(WORKERS, ge=1, le=16, description="Warm worker processes that convert documents.")
+    worker_memory_mb: int = Field(WORKER_MEMORY_MB, ge=256, description="Address-space limit of each worker process, in MiB.")
     cache: bool = Field(True, description="Keep converted documents on disk, keyed by content hash.")
     default_max_chars: int = Field(20_000, ge=1000, description="Characters read_document returns when max_chars is not given.")
     allow_hosts: list[str] = Field(

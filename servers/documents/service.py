@@ -22,7 +22,7 @@ from memento_servers.documents.find import Hit, PassageIndex
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
 from memento_servers.documents.sources import Source, resolve_source
-from memento_servers.documents.worker import WorkerPool
+from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ class ServiceConfig:
     roots: list[Path]
     limits: Limits
     timeout_s: float = 60.0
-    workers: int = 2
-    worker_memory_mb: int = 2048
+    workers: int = WORKERS
+    worker_memory_mb: int = WORKER_MEMORY_MB
     cache_folder: Path | None = None
     allow_hosts: tuple[str, ...] = ()
     fetch_timeout_s: float = 30.0

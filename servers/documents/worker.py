@@ -26,6 +26,8 @@ from memento_servers.documents.errors import CorruptDocument, DocumentError, Lim
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct(">II")  # json length, payload length
+WORKERS = 2  # warm processes per pool, by default
+WORKER_MEMORY_MB = 2048  # MiB of address space per worker, by default
 STARTUP_TIMEOUT_S = 120.0
 
 
