@@ -59,6 +59,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--iterations", type=int, default=1, help="Passes over the set; the case bank carries over.")
     ev.add_argument("--concurrency", type=int, default=4, help="Tasks in flight.")
     ev.add_argument("--out", type=Path, help="Run folder (an existing one resumes).")
+    ev.add_argument(
+        "--allow-same-task",
+        action="store_true",
+        help="Let a question retrieve its own earlier cases (the paper's protocol; inflates later iterations).",
+    )
     ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
     ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     _model_flags(ev)

@@ -55,7 +55,13 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
     items = load_dataset(args.dataset, limit=args.limit, seed=args.seed)
     out: Path = args.out or new_run_dir("eval")
     record = run_record(
-        config, kind="eval", dataset=str(args.dataset.resolve()), limit=args.limit, seed=args.seed, concurrency=args.concurrency
+        config,
+        kind="eval",
+        dataset=str(args.dataset.resolve()),
+        limit=args.limit,
+        seed=args.seed,
+        concurrency=args.concurrency,
+        same_task_cases="allowed" if args.allow_same_task else "excluded",
     )
     plan = EvalPlan(items, args.iterations, max(1, args.concurrency), out, record)
     async with agent_session(config, run_id=out.name, log_dir=out / "logs") as agent:

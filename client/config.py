@@ -42,6 +42,9 @@ class ClientConfig(BaseModel):
     mcp_config: Path | None = Field(None, description="mcp.json to use (else ./mcp.json, else the embedded default).")
     memory: MemoryPolicy = Field("similarity", description="Case retrieval policy: off, similarity or learned.")
     cases_k: int = Field(4, ge=0, le=32, description="Cases retrieved for the planner.")
+    cases_temperature: float = Field(
+        0.0, ge=0, le=10, description="learned memory only: > 0 samples the cases (exploration), 0 takes the best."
+    )
     max_cycles: int = Field(3, ge=1, le=20, description="Plan-execute cycles; the last must answer.")
     max_subtasks: int = Field(5, ge=1, le=20, description="Subtasks per plan (extra ones are dropped).")
     max_steps_per_subtask: int = Field(8, ge=1, le=100, description="Executor model calls per subtask.")

@@ -19,8 +19,8 @@ from memento_memory.models import Case, CaseFilters
 
 
 def task_key(text: str) -> int:
-    """A 63-bit hash of a task text with case and whitespace ignored (exact-duplicate detection)."""
-    normal = " ".join(text.lower().split()).encode()
+    """A 63-bit hash of a task text with case, whitespace and end punctuation ignored (the same question)."""
+    normal = " ".join(text.lower().split()).strip(" .?!:;,\"'").encode()
     return int.from_bytes(hashlib.blake2b(normal, digest_size=8).digest(), "little") >> 1
 
 
@@ -79,13 +79,10 @@ class Mirror(RowMirror):
             mask = narrowed(self.reward[:size] >= filters.min_reward)
         if filters.exclude_task:
             mask = narrowed(self.task_keys[:size] != task_key(filters.exclude_task))
-        if filters.tags or filters.source is not None:
-            wanted = set(filters.tags)
+        if filters.tags or filters.exclude_tags or filters.source is not None:
             allowed = np.zeros(size, dtype=bool)
             for case_id, case in list(self.cases.items()):  # a snapshot: sync may run meanwhile
-                if (not wanted or wanted.intersection(case.tags)) and (
-                    filters.source is None or case.source == filters.source
-                ):
+                if self._tags_and_source_match(case, filters):
                     slot = self.slot_of.get(case_id)
                     if slot is not None and slot < size:
                         allowed[slot] = True
@@ -98,6 +95,13 @@ class Mirror(RowMirror):
             (filters.include_quarantined or case.trust == "trusted")
             and (filters.min_reward is None or case.reward >= filters.min_reward)
             and (not filters.exclude_task or task_key(case.task) != task_key(filters.exclude_task))
-            and (not filters.tags or bool(set(filters.tags).intersection(case.tags)))
+            and self._tags_and_source_match(case, filters)
+        )
+
+    @staticmethod
+    def _tags_and_source_match(case: Case, filters: CaseFilters) -> bool:
+        return (
+            (not filters.tags or bool(set(filters.tags).intersection(case.tags)))
+            and not set(filters.exclude_tags).intersection(case.tags)
             and (filters.source is None or case.source == filters.source)
         )

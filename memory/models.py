@@ -56,8 +56,9 @@ class CaseFilters(BaseModel):
     min_reward: float | None = Field(None, ge=0, le=1, description="Only cases with reward >= this.")
     include_quarantined: bool = Field(False, description="Also return quarantined cases.")
     exclude_task: str | None = Field(
-        None, description="Never return cases whose task text equals this one (whitespace and case ignored)."
+        None, description="Never return cases whose task text equals this one (case, whitespace and end punctuation ignored)."
     )
+    exclude_tags: list[str] = Field(default_factory=list, description="Never return cases carrying any of these tags.")
 
 
 class RetrievedCase(Case):

@@ -100,6 +100,9 @@ def build_server(settings: MemorySettings) -> MCPServer:
         exclude_same_task: Annotated[
             bool, Field(description="Skip cases whose task text equals this task (e.g. when evaluating).")
         ] = False,
+        exclude_tags: Annotated[
+            list[str], Field(description="Skip cases carrying any of these tags (e.g. the evaluated task's own tag).")
+        ] = [],  # noqa: B006
         temperature: Annotated[
             float, Field(description="learned policy: > 0 samples cases (exploration); 0 picks the best.", ge=0, le=10)
         ] = 0.0,
@@ -117,6 +120,7 @@ def build_server(settings: MemorySettings) -> MCPServer:
             min_reward=min_reward,
             include_quarantined=include_quarantined,
             exclude_task=task if exclude_same_task else None,
+            exclude_tags=exclude_tags,
         )
         return await handle.run(lambda bank: bank.retrieve(task, k, policy, filters, temperature))
 

@@ -41,7 +41,7 @@ CONTRACT = {
         "server_info": {},
     },
     "memory": {
-        "retrieve_cases": {"task": "string", "k": "integer?", "policy": "string?", "tags": "array[string]?", "source": "string | null?", "min_reward": "number | null?", "include_quarantined": "boolean?", "exclude_same_task": "boolean?", "temperature": "number?"},
+        "retrieve_cases": {"task": "string", "k": "integer?", "policy": "string?", "tags": "array[string]?", "source": "string | null?", "min_reward": "number | null?", "include_quarantined": "boolean?", "exclude_same_task": "boolean?", "exclude_tags": "array[string]?", "temperature": "number?"},
         "write_case": {"task": "string", "reward": "number", "plan": "object?", "answer": "string | null?", "outcome": "string | null?", "summary": "string | null?", "retrieved_case_ids": "array[string]?", "source": "string | null?", "run_id": "string | null?", "tags": "array[string]?", "case_id": "string | null?"},
         "update_case": {"case_id": "string", "reward": "number | null?", "outcome": "string | null?", "plan": "object?", "answer": "string | null?", "summary": "string | null?", "tags": "array[string] | null?", "trust": "string | null?"},
         "delete_case": {"case_id": "string"},

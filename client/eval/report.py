@@ -54,6 +54,12 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else ("-" if value is None else str(value))
 
 
+def _same_task(config: dict[str, Any]) -> str:
+    if config.get("same_task_cases") == "allowed":
+        return "allowed (--allow-same-task: a question may retrieve its own earlier cases and answers)"
+    return "excluded (no question retrieves its own earlier cases)"
+
+
 def _curve(title: str, summaries: list[dict[str, Any]]) -> list[str]:
     lines = [f"## {title}", "", "| iteration | n | EM | F1 | PM | failed |", "|---|---|---|---|---|---|"]
     for s in summaries:
@@ -68,6 +74,7 @@ def markdown(
     lines = [f"# memento eval: {run.name}", ""]
     lines += [f"- dataset: `{config.get('dataset')}` (limit {config.get('limit')}, seed {config.get('seed')})"]
     lines += [f"- memory: {config.get('memory')}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
+    lines += [f"- same-task cases: {_same_task(config)}"]
     lines += [f"- models: {config.get('models')}", ""]
     lines += _curve(f"Learning curve (overall, memory {config.get('memory')})", summaries)
     for name, series in (baselines or {}).items():

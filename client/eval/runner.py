@@ -32,7 +32,16 @@ class EvalPlan:
     iterations: int
     concurrency: int
     out: Path
-    config: dict[str, Any]  # recorded in config.json (dataset, limit, memory, models, ...)
+    config: dict[str, Any]  # recorded in config.json (dataset, limit, memory, models, same_task_cases, ...)
+
+    @property
+    def excludes_own_cases(self) -> bool:
+        """The honest protocol: a question never sees its own past cases (`--allow-same-task` turns it off)."""
+        return self.config.get("same_task_cases", "excluded") == "excluded"
+
+    def task_tag(self, item: Item) -> str:
+        """The tag a question's cases carry, so that later iterations and runs can leave them out."""
+        return f"task:{Path(str(self.config.get('dataset', ''))).stem}:{item.id}"
 
 
 def prepare(plan: EvalPlan) -> None:
@@ -40,7 +49,7 @@ def prepare(plan: EvalPlan) -> None:
     config_file = plan.out / "config.json"
     if config_file.exists():
         recorded = json.loads(config_file.read_text())
-        for key in ("dataset", "limit", "seed", "memory"):
+        for key in ("dataset", "limit", "seed", "memory", "same_task_cases"):
             if recorded.get(key) != plan.config.get(key):
                 raise ConfigError(
                     f"{plan.out} holds a run with {key}={recorded.get(key)!r}, not {plan.config.get(key)!r}; "
@@ -107,7 +116,13 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
         nonlocal finished
         async with limiter:
             try:
-                outcome: Any = await agent.run(item.question, gold=item.answers or None, task_id=item.id)
+                outcome: Any = await agent.run(
+                    item.question,
+                    gold=item.answers or None,
+                    task_id=item.id,
+                    task_tag=plan.task_tag(item),
+                    exclude_own_cases=plan.excludes_own_cases,
+                )
                 events = outcome.events
             except Exception as exc:  # a failed task is recorded as wrong, the run goes on
                 log.warning("task %s failed: %s", item.id, exc)

@@ -95,11 +95,23 @@ class Agent:
         self.executor = Executor(llm, host, config, self.tools)
 
     async def run(
-        self, task: str, *, gold: Sequence[str] | None = None, task_id: str | None = None, notes: Sequence[str] = ()
+        self,
+        task: str,
+        *,
+        gold: Sequence[str] | None = None,
+        task_id: str | None = None,
+        notes: Sequence[str] = (),
+        task_tag: str | None = None,
+        exclude_own_cases: bool = False,
     ) -> AgentResult:
+        """Plan, execute, reward and write the case. `task_tag` labels the case written; with
+        `exclude_own_cases`, no case of the same question (same text or `task_tag`) is retrieved."""
         run = Run.start(task, self.config, self.listeners)
         run.emit(TaskStarted(task=task, task_id=task_id, tools=len(self.tools), memory=self.config.memory))
-        cases = await case_bank.retrieve(self.host, task, self.config.cases_k, self.config.memory)
+        config = self.config
+        cases = await case_bank.retrieve(
+            self.host, task, config.cases_k, config.memory, config.cases_temperature, exclude_own_cases, task_tag
+        )
         retrieved = cases.ids if cases is not None else []
         run.emit(CasesRetrieved(ids=retrieved, positive=[c.id for c in cases.positive] if cases is not None else []))
         run.messages = self.planner.opening(task, self.tools, cases, list(notes))
@@ -124,7 +136,8 @@ class Agent:
         run.emit(Rewarded(reward=reward, metrics=metrics))
         case_id = None
         if self.config.memory != "off":
-            case_id = await case_bank.write(self.host, task, run.plan, run.answer, reward, retrieved, self.run_id)
+            tags = [task_tag] if task_tag else []
+            case_id = await case_bank.write(self.host, task, run.plan, run.answer, reward, retrieved, self.run_id, tags)
             if case_id is not None:
                 run.emit(CaseWritten(case_id=case_id))
         return AgentResult(

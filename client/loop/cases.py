@@ -25,8 +25,18 @@ def memory_servers(host: Host) -> set[str]:
     return {t.server for t in host.tools.values() if t.name in (RETRIEVE, WRITE)}
 
 
-def retrieve_arguments(task: str, k: int, policy: str) -> dict[str, Any]:
-    return {"task": task, "k": k, "policy": policy}
+def retrieve_arguments(
+    task: str, k: int, policy: str, temperature: float = 0.0, exclude_own: bool = False, own_tag: str | None = None
+) -> dict[str, Any]:
+    """`retrieve_cases`' arguments; `exclude_own` leaves out the task's own past cases (same text, or `own_tag`)."""
+    arguments: dict[str, Any] = {"task": task, "k": k, "policy": policy}
+    if policy == "learned" and temperature > 0:
+        arguments["temperature"] = temperature
+    if exclude_own:
+        arguments["exclude_same_task"] = True
+        if own_tag:
+            arguments["exclude_tags"] = [own_tag]
+    return arguments
 
 
 def write_arguments(case: NewCase) -> dict[str, Any]:
@@ -48,17 +58,32 @@ def read_result(outcome: ToolOutcome, model: type[M], tool: str) -> M | None:
         return None
 
 
-async def retrieve(host: Host, task: str, k: int, policy: str) -> RetrievedCases | None:
+async def retrieve(
+    host: Host,
+    task: str,
+    k: int,
+    policy: str,
+    temperature: float = 0.0,
+    exclude_own: bool = False,
+    own_tag: str | None = None,
+) -> RetrievedCases | None:
     """Up to `k` cases for `task`, split positive/negative; None when memory is off, absent or failing."""
     tool = _find_tool(host, RETRIEVE)
     if tool is None or policy == "off" or k == 0:
         return None
-    outcome = await host.call(tool.qualified, retrieve_arguments(task, k, policy))
+    outcome = await host.call(tool.qualified, retrieve_arguments(task, k, policy, temperature, exclude_own, own_tag))
     return read_result(outcome, RetrievedCases, RETRIEVE)
 
 
 async def write(
-    host: Host, task: str, plan: Any, answer: str | None, reward: float | None, retrieved: list[str], run_id: str | None
+    host: Host,
+    task: str,
+    plan: Any,
+    answer: str | None,
+    reward: float | None,
+    retrieved: list[str],
+    run_id: str | None,
+    tags: list[str] = (),
 ) -> str | None:
     """Store the finished task as a case; returns its id, or None (no memory tool, no reward, or a failure)."""
     tool = _find_tool(host, WRITE)
@@ -72,6 +97,7 @@ async def write(
         retrieved_case_ids=retrieved,
         run_id=run_id or "",
         source="memento-client",
+        tags=list(tags),
     )
     report = read_result(await host.call(tool.qualified, write_arguments(case)), WriteReport, WRITE)
     return report.cases[0].id if report is not None and report.cases else None

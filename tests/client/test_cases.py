@@ -13,8 +13,6 @@ from memento_client.mcp.host import ToolOutcome
 from memento_memory.models import NewCase, RetrievedCase, RetrievedCases, WriteReport
 from memento_memory.server import MemorySettings
 from memento_memory.server import build_server as build_memory
-from tests.client.toy_memory_server import ToyMemorySettings
-from tests.client.toy_memory_server import build_server as build_toy
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -28,12 +26,14 @@ def _found(positive=(), negative=()) -> RetrievedCases:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("build", "settings"), [(build_memory, MemorySettings), (build_toy, ToyMemorySettings)], ids=["memory", "toy"])
-async def test_arguments_are_the_memory_tools_own_parameters(build, settings):
-    async with Client(build(settings())) as client:
+async def test_arguments_are_the_memory_tools_own_parameters():
+    async with Client(build_memory(MemorySettings())) as client:
         schemas = {t.name: t.input_schema for t in (await client.list_tools()).tools}
     case = NewCase(task="T", plan=["a"], answer="x", reward=1.0, retrieved_case_ids=["c1"], run_id="r", source="s")
-    for tool, arguments in [("retrieve_cases", retrieve_arguments("T", 4, "learned")), ("write_case", write_arguments(case))]:
+    retrieving = retrieve_arguments("T", 4, "learned", temperature=0.2, exclude_own=True, own_tag="task:set:1")
+    assert retrieving == {"task": "T", "k": 4, "policy": "learned", "temperature": 0.2, "exclude_same_task": True, "exclude_tags": ["task:set:1"]}
+    assert retrieve_arguments("T", 4, "similarity", temperature=0.2) == {"task": "T", "k": 4, "policy": "similarity"}
+    for tool, arguments in [("retrieve_cases", retrieving), ("write_case", write_arguments(case))]:
         declared, required = set(schemas[tool]["properties"]), set(schemas[tool].get("required", []))
         assert required <= set(arguments) <= declared, tool
     assert write_arguments(case) == {"task": "T", "plan": ["a"], "answer": "x", "reward": 1.0, "retrieved_case_ids": ["c1"], "run_id": "r", "source": "s"}

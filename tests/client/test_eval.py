@@ -156,21 +156,41 @@ def test_datasets_in_every_format(tmp_path):
     assert item.answers == ["a", "b"] and len(item.id) == 16
 
 
-def test_iterations_carry_the_case_bank_over(workspace, fake_openai, capsys):
+def _with_memory(workspace: Path) -> None:
+    """Add the real memory server (feature-hash embeddings: no torch start-up) to the workspace's mcp.json."""
     config = json.loads((workspace / "mcp.json").read_text())
-    config["mcpServers"]["memory"] = {"command": sys.executable, "args": ["-m", "tests.client.toy_memory_server"], "cwd": str(REPO)}
+    args = ["-m", "memento_memory", "--db", str(workspace / "bank"), "--model", "feature-hash"]
+    config["mcpServers"]["memory"] = {"command": sys.executable, "args": args, "cwd": str(REPO)}
     (workspace / "mcp.json").write_text(json.dumps(config))
+
+
+def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_cases(workspace, fake_openai, capsys):
+    _with_memory(workspace)
     out = workspace / "run"
-    assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity")) == 0
+    assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity", "--concurrency", "1")) == 0
     first, second = _rows(out / "iter-1" / "results.jsonl"), _rows(out / "iter-2" / "results.jsonl")
-    assert all(r["retrieved_case_ids"] == [] and r["case_id"] for r in first)  # an empty bank, then one case per task
+    assert all(r["case_id"] for r in first) and first[0]["retrieved_case_ids"] == []
+    own = {r["id"]: r["case_id"] for r in first}
     for row in second:
-        [own] = [r for r in first if r["id"] == row["id"]]
-        assert own["case_id"] in row["retrieved_case_ids"]
+        other = next(q for q in own if q != row["id"])
+        assert own[row["id"]] not in row["retrieved_case_ids"] and own[other] in row["retrieved_case_ids"]
     planner_prompts = [r.text() for r in fake_openai.chat_requests if r.messages[0]["content"].startswith("You are the planner")]
     assert sum("Past cases similar to this task" in p for p in planner_prompts) >= 2
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert [s["overall"]["em"] for s in summary["iterations"]] == [1.0, 1.0]
+    assert "same-task cases: excluded" in (out / "report.md").read_text()
+    assert json.loads((out / "config.json").read_text())["same_task_cases"] == "excluded"
+
+    # --allow-same-task (the paper's protocol): a question's own earlier cases come back first
+    allowed = workspace / "allowed"
+    flags = ["--iterations", "2", "--limit", "2", "--memory", "similarity", "--allow-same-task"]
+    assert run(_eval_args(workspace, allowed, *flags)) == 0
+    earlier = {r["id"]: r["case_id"] for r in _rows(allowed / "iter-1" / "results.jsonl")}
+    for row in _rows(allowed / "iter-2" / "results.jsonl"):
+        assert earlier[row["id"]] in row["retrieved_case_ids"]
+    assert "same-task cases: allowed" in (allowed / "report.md").read_text()
+    assert run(_eval_args(workspace, allowed, *flags[:-1])) == 2  # resuming must keep the protocol
+    assert "same_task_cases='allowed'" in capsys.readouterr().err
 
     # the same questions without memory, drawn beside it: memory off vs on in one report
     off = workspace / "off"

@@ -36,8 +36,11 @@ def test_filters_select_by_tag_source_reward_and_exclude_the_same_task(bank):
     assert [c.source for c in bank.retrieve(task, filters=CaseFilters(source="grader")).negative] == ["grader"]
     rewarded = bank.retrieve(task, k=3, filters=CaseFilters(min_reward=0.5))
     assert rewarded.negative == [] and sorted(c.task for c in rewarded.positive) == sorted([CASES[0]["task"], CASES[2]["task"]])
-    found = bank.retrieve(task, k=3, filters=CaseFilters(exclude_task="  what is THE capital of france? "))
+    found = bank.retrieve(task, k=3, filters=CaseFilters(exclude_task="  what is THE capital of france "))
     assert task not in [c.task for c in found.positive + found.negative]
+    untagged = bank.retrieve(task, k=3, filters=CaseFilters(exclude_tags=["books"]))
+    assert untagged.ids and all("books" not in c.tags for c in untagged.positive + untagged.negative)
+    assert all("books" not in c.tags for c in bank.list(CaseFilters(exclude_tags=["books"])))
 
 
 def test_a_retried_write_with_the_same_id_is_stored_once(bank):
