@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 P_RIGHT = 0.9
-P_LUCKY = 0.1
+P_LUCKY = 0.05
 PAIRS = (
     ("What was the annual revenue of the company {e}?", "What was the annual profit of the company {e}?"),
     ("Who founded the company {e}?", "Who owns the company {e}?"),

@@ -126,9 +126,13 @@ class VectorIndex:
             log.info("built IVF index: %d rows, %d lists", len(slots), ivf.lists)
 
     def search(self, query: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The best `k` alive slots passing `mask` (bool per slot), with their cosine similarities."""
+        """The best `k` alive slots passing `mask` (bool per slot), with their cosine similarities.
+
+        Slots past the end of `mask` (rows added after it was computed) are left out."""
         with self.lock:
             size, ivf = self.size, self.ivf
+            if mask is not None and len(mask) < size:
+                mask = np.concatenate([mask, np.zeros(size - len(mask), dtype=bool)])
             allowed = self.alive[:size] if mask is None else self.alive[:size] & mask[:size]
             if ivf is not None:
                 slots, scores = self._probe(ivf, query, allowed, size)

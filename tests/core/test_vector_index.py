@@ -41,6 +41,16 @@ def test_removed_and_masked_slots_are_never_returned():
     assert 7 not in slots and all(slot >= 50 for slot in slots)
 
 
+def test_rows_added_after_the_mask_was_computed_are_left_out_not_an_error():
+    index = VectorIndex(dim=32, ann_threshold=10_000, nprobe=4)
+    vectors = unit_rows(20)
+    index.append(vectors[:18])
+    mask = np.ones(18, dtype=bool)  # a filter computed before a concurrent write added two rows
+    index.append(vectors[18:])
+    slots, _ = index.search(vectors[19], 20, mask)
+    assert sorted(slots) == list(range(18))
+
+
 def test_ivf_recall_matches_exact_search_and_covers_rows_added_after_the_build():
     vectors = clustered_rows(6000, seed=1)
     index = VectorIndex(dim=32, ann_threshold=1000, nprobe=16)
