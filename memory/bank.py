@@ -40,7 +40,7 @@ from memento_memory.models import (
     Transition,
     WriteReport,
 )
-from memento_memory.policy import choose, shortlist_size, split_by_reward
+from memento_memory.policy import choose, ranking, shortlist_size, split_by_reward
 from memento_memory.store import CaseStore, rows_table
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class CaseBank:
         self.store = CaseStore(config.database(), self.embedder.model_name)
         self.rng = np.random.default_rng()
         self._mirror: Mirror | None = None
-        self.learning = PolicyLearning(config, self.store, self.embedder)
+        self.learning = PolicyLearning(config, self.store, self.embedder, self._case_reward)
         self._writes = 0
         self._lock = threading.Lock()
         # held while committing and mirroring a change, and while syncing, so that a sync's
@@ -112,6 +112,10 @@ class CaseBank:
         self.close()
 
     # state
+    def _case_reward(self, case_id: str) -> float:
+        case = self._mirror.cases.get(case_id) if self._mirror is not None else None
+        return case.reward if case is not None else self.config.reward_threshold
+
     def _ensure_mirror(self, dim: int) -> Mirror:
         with self._lock:
             if self._mirror is None:
@@ -137,6 +141,7 @@ class CaseBank:
         while not self._stop.wait(self.config.refresh_interval_s):
             try:
                 self.sync()
+                self.learning.refresh()
                 self.build_index()
                 if self._writes >= self.config.optimize_every:
                     self._writes = 0
@@ -162,7 +167,9 @@ class CaseBank:
             todo_vectors = vectors[todo] if vectors is not None else self.embedder.embed([items[i].task for i in todo])
             created = self._insert([items[i] for i in todo], [ids[i] for i in todo], todo_vectors)
             created = [todo[i] for i in created]
-            recorded = self._record([items[i] for i in created], todo_vectors[[todo.index(i) for i in created]])
+            recorded = self._record(
+                [items[i] for i in created], [ids[i] for i in created], todo_vectors[[todo.index(i) for i in created]]
+            )
         else:
             recorded = 0
         self._writes += 1
@@ -192,10 +199,10 @@ class CaseBank:
         ours = set(zip(stored.column("id").to_pylist(), stored.column("rev").to_pylist()))
         return [i for i, row in enumerate(rows) if (row["id"], row["rev"]) in ours]
 
-    def _record(self, items: Sequence[NewCase], vectors: np.ndarray) -> int:
+    def _record(self, items: Sequence[NewCase], ids: Sequence[str], vectors: np.ndarray) -> int:
         transitions = [
-            (i, Transition(task=item.task, case_id=case_id, reward=item.reward, run_id=item.run_id))
-            for i, item in enumerate(items)
+            (i, Transition(task=item.task, case_id=case_id, reward=item.reward, run_id=item.run_id, from_case=written))
+            for i, (item, written) in enumerate(zip(items, ids))
             for case_id in item.retrieved_case_ids
         ]
         if not transitions:
@@ -231,17 +238,24 @@ class CaseBank:
         query = self.queries.embed_one(task)
         wanted = shortlist_size(k) if policy == "learned" else k
         slots, sims, ids = mirror.search(query, wanted, mirror.mask(filters))
-        scores = None
-        if policy == "learned" and len(ids) and self.learning.ready():
-            scores = self.learning.scorer.score(query, mirror.index.vectors[slots], mirror.reward[slots])
-            picked = choose(scores, k, temperature, self.rng)
-        else:
-            picked = np.arange(min(k, len(ids)))
+        scores = utilities = None
+        picked = np.arange(min(k, len(ids)))
+        if policy == "learned" and len(ids):
+            rewards = mirror.reward[slots]
+            learned = None
+            if self.learning.ready():
+                _, learned = self.learning.scorer.logits(query, mirror.index.vectors[slots], rewards)
+                scores = 1 / (1 + np.exp(-learned))
+            if self.config.utility_weight > 0:
+                utilities = self.learning.utilities(ids, rewards)
+            gated = learned if self.learning.gate().open else None
+            picked = choose(ranking(sims, gated, utilities, self.config.utility_weight), k, temperature, self.rng)
         found = [
             RetrievedCase(
                 **mirror.cases[ids[i]].model_dump(),
                 similarity=float(sims[i]),
                 score=None if scores is None else float(scores[i]),
+                utility=None if utilities is None else float(utilities[i]),
             )
             for i in picked
         ]
@@ -264,7 +278,10 @@ class CaseBank:
 
     # changing
     def update(self, case_id: str, **changes: Any) -> Case:
-        """Change a case's plan, answer, summary, reward, outcome, tags or trust (not its task)."""
+        """Change a case's plan, answer, summary, reward, outcome, tags or trust (not its task).
+
+        A new reward also relabels the learning transitions of the case's task (the cases it retrieved)
+        and trains the learned policy on them: how a user's later verdict teaches the memory."""
         unknown = set(changes) - set(UPDATABLE)
         if unknown:
             raise InvalidCaseError(f"cannot update {sorted(unknown)}; updatable fields: {', '.join(UPDATABLE)}")
@@ -285,6 +302,8 @@ class CaseBank:
             self.store.replace(table)
             self._mirror.upsert(table)
         self._writes += 1
+        if "reward" in changes and merged.reward != current.reward:
+            self.learning.relabel(case_id, merged.reward)  # the task's transitions learn the corrected outcome
         return self._mirror.cases[case_id]
 
     def quarantine(self, case_id: str) -> Case:

@@ -56,6 +56,29 @@ class BankConfig(BaseModel):
         "more speed up bulk embedding on an idle one.",
     )
     train_online: bool = Field(True, description="Train the learned scorer in the background as rewards arrive.")
+    replay_half_life: int = Field(
+        2000, ge=1, description="Training draws past transitions with a weight that halves every this many newer ones "
+        "(lower: adapts faster when the world changes, forgets sooner).",
+    )
+    gate_window: int = Field(
+        512, ge=8, description="Latest held-out transitions on which the learned scorer must beat similarity to be used."
+    )
+    gate_min_tasks: int = Field(24, ge=2, description="Held-out tasks needed before the learned scorer may be used.")
+    gate_confidence: float = Field(
+        1.0, ge=0, le=10, description="Standard errors by which the learned scorer's held-out loss must beat similarity's."
+    )
+    utility_weight: float = Field(
+        0.0, ge=0, le=10, description="Learned policy: weight of each case's running utility (mean reward of the tasks "
+        "that used it, MemRL-style) beside similarity or the scorer; 0: off.",
+    )
+    utility_rate: float = Field(
+        0.3, gt=0, le=1, description="Step of the utility update U <- U + rate * (reward - U); higher forgets sooner."
+    )
+    credit_depth: int = Field(
+        0, ge=0, le=5, description="Provenance credit (MemQ-style): a reward also moves the utilities of the cases that "
+        "led to the retrieved ones, up to this many steps back; 0: off.",
+    )
+    credit_decay: float = Field(0.5, gt=0, le=1, description="Credit kept per step back along the provenance (gamma*lambda).")
 
     def database(self) -> str:
         """The LanceDB URI to open."""

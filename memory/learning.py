@@ -1,11 +1,18 @@
 """The learned policy's side of the bank: recording transitions, online and offline training,
-scoring shortlists, and reporting the training state."""
+the gate, per-case utilities, and reporting the training state.
+
+Every transition is scored by the scorer *before* it trains on it, and stored with those two
+predictions (learned and prior) and its provenance (the case written for the task). The gate and
+the utilities are rebuilt from that table whenever it changes, by this process or another, so
+every process sharing the bank agrees on them and a fresh process starts where the last one was.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,11 +22,15 @@ import pyarrow as pa
 from memento_core import paths
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
+from memento_memory.history import History
 from memento_memory.mirror import Mirror
-from memento_memory.models import ScorerState, Transition
+from memento_memory.models import GateState, ScorerState, Transition
 from memento_memory.scorer import Scorer
 from memento_memory.store import CaseStore, transition_schema, vector_column
 from memento_memory.trainer import Batch, OnlineTrainer
+
+log = logging.getLogger(__name__)
+OFFLINE_CHUNK = 256  # offline training scores each chunk before training on it, as online training does
 
 
 def checkpoint_path(config: BankConfig) -> Path:
@@ -35,25 +46,30 @@ def _batch(mirror: Mirror, transitions: Sequence[Transition], task_vectors: np.n
     cases = np.stack([mirror.vector(t.case_id) for t in transitions])
     case_rewards = np.array([mirror.cases[t.case_id].reward for t in transitions], dtype=np.float32)
     targets = np.array([t.reward for t in transitions], dtype=np.float32)
-    return task_vectors.astype(np.float32), cases, case_rewards, targets
+    written = np.array([t.from_case for t in transitions], dtype=object)
+    return task_vectors.astype(np.float32), cases, case_rewards, targets, written
 
 
 class PolicyLearning:
-    """Owns the scorer and its trainer (created on first need: they import torch)."""
+    """Owns the scorer and its trainer (created on first need: they import torch), the gate and the utilities."""
 
-    def __init__(self, config: BankConfig, store: CaseStore, embedder):
+    def __init__(self, config: BankConfig, store: CaseStore, embedder, case_reward: Callable[[str], float]):
         self.config = config
+        self.case_reward = case_reward  # a case's own reward: where its utility starts
         self.store = store
         self.embedder = embedder
         self.checkpoint = checkpoint_path(config)
         self._parts: tuple[Scorer, OnlineTrainer] | None = None
         self._lock = threading.Lock()
+        self._log_lock = threading.Lock()
+        self._log_version = -1
+        self._history = History(config, case_reward)
 
     def _get(self) -> tuple[Scorer, OnlineTrainer]:
         with self._lock:
             if self._parts is None:
                 scorer = Scorer(self.store.dim or self.embedder.dim, self.checkpoint, self.config.device)
-                self._parts = (scorer, OnlineTrainer(scorer))
+                self._parts = (scorer, OnlineTrainer(scorer, half_life=self.config.replay_half_life))
             return self._parts
 
     @property
@@ -61,36 +77,88 @@ class PolicyLearning:
         return self._get()[0]
 
     def observe(self, mirror: Mirror, transitions: Sequence[Transition], task_vectors: np.ndarray) -> int:
-        """Persist transitions whose case is stored and queue them for online training."""
+        """Score transitions whose case is stored, persist them with those scores, and queue them for training."""
         keep = [i for i, t in enumerate(transitions) if t.case_id in mirror.cases]
         if not keep:
             return 0
-        now = datetime.now(UTC)
-        self.store.add_transitions(
-            pa.table(
-                {
-                    "task": [transitions[i].task for i in keep],
-                    "case_id": [transitions[i].case_id for i in keep],
-                    "reward": [transitions[i].reward for i in keep],
-                    "run_id": [transitions[i].run_id for i in keep],
-                    "created_at": [now] * len(keep),
-                    "task_vector": vector_column(task_vectors[keep]),
-                },
-                schema=transition_schema(task_vectors.shape[1]),
-            )
-        )
+        batch = _batch(mirror, [transitions[i] for i in keep], task_vectors[keep])
+        self._record(batch, [transitions[i] for i in keep])
         if self.config.train_online:
-            self._get()[1].add(_batch(mirror, [transitions[i] for i in keep], task_vectors[keep]))
+            self._get()[1].add(batch)
         return len(keep)
 
+    def _record(self, batch: Batch, transitions: Sequence[Transition]) -> None:
+        prior, learned = (1 / (1 + np.exp(-x.astype(np.float64))) for x in self.scorer.logits(*batch[:2], batch[2]))
+        now = datetime.now(UTC)
+        with self._log_lock:
+            before = self.store.transitions_version()
+            self.store.add_transitions(
+                pa.table(
+                    {
+                        "task": [t.task for t in transitions],
+                        "case_id": [t.case_id for t in transitions],
+                        "reward": [t.reward for t in transitions],
+                        "run_id": [t.run_id for t in transitions],
+                        "created_at": [now] * len(transitions),
+                        "task_vector": vector_column(batch[0]),
+                        "from_case": [t.from_case for t in transitions],
+                        "p_learned": learned,
+                        "p_prior": prior,
+                    },
+                    schema=transition_schema(batch[0].shape[1]),
+                )
+            )
+            if before == self._log_version and self.store.transitions_version() == before + 1:  # nobody else wrote
+                self._history.extend(
+                    [t.case_id for t in transitions],
+                    [t.reward for t in transitions],
+                    [t.from_case for t in transitions],
+                    learned.tolist(),
+                    prior.tolist(),
+                )
+                self._log_version = before + 1
+        self.refresh()
+
     def fit(self, transitions: Sequence[Transition], mirror: Mirror | None, epochs: int) -> None:
-        """Offline training in the calling thread."""
+        """Offline training in the calling thread: chunk by chunk, each scored (and recorded) before
+        training on it, then `epochs` passes over everything."""
         known = [t for t in transitions if mirror is not None and t.case_id in mirror.cases]
         if not known:
-            raise InvalidCaseError("none of the transitions refers to a case stored in this bank: import the cases first")
+            raise InvalidCaseError(
+                "none of the transitions refers to a case stored in this bank: import the cases first"
+            )
         tasks = sorted({t.task for t in known})
         by_task = dict(zip(tasks, self.embedder.embed(tasks)))
-        self._get()[1].fit(_batch(mirror, known, np.stack([by_task[t.task] for t in known])), epochs)
+        trainer = self._get()[1]
+        for start in range(0, len(known), OFFLINE_CHUNK):
+            chunk = known[start : start + OFFLINE_CHUNK]
+            batch = _batch(mirror, chunk, np.stack([by_task[t.task] for t in chunk]))
+            self._record(batch, chunk)
+            trainer.fit(batch, 1)
+        trainer.fit(tuple(part[:0] for part in batch), epochs)
+
+    def relabel(self, written: str, reward: float) -> int:
+        """The task written as case `written` got a new reward (a user's rating): its transitions follow."""
+        count = self.store.relabel_transitions(written, reward)
+        if count:
+            if self._parts is not None:
+                self._parts[1].relabel(written, reward)
+            self.refresh()
+        return count
+
+    def refresh(self) -> None:
+        """Rebuild the history if the transitions table changed in another process (or was relabelled)."""
+        with self._log_lock:
+            version = self.store.transitions_version()
+            if version != self._log_version:
+                self._history = History.of(self.store.read_transition_log(), self.config, self.case_reward)
+                self._log_version = version
+
+    def gate(self) -> GateState:
+        return self._history.gate
+
+    def utilities(self, case_ids: Sequence[str], rewards: Sequence[float]) -> np.ndarray:
+        return np.array(self._history.utilities.of(case_ids, rewards), dtype=np.float32)
 
     def ready(self) -> bool:
         """True once the scorer has been trained (here or by another process)."""
@@ -105,11 +173,13 @@ class PolicyLearning:
         scorer = self.scorer if (self._parts is not None or self.checkpoint.exists()) else None
         if scorer is not None:
             scorer.reload_if_changed()
+        self.refresh()
         return ScorerState(
             trained_steps=scorer.steps if scorer else 0,
             transitions=self.store.count_transitions(),
             last_loss=scorer.last_loss if scorer else None,
             checkpoint=str(self.checkpoint) if self.checkpoint.exists() else None,
+            gate=self._history.gate,
         )
 
     def close(self) -> None:

@@ -66,6 +66,9 @@ class RetrievedCase(Case):
 
     similarity: float = Field(description="Cosine similarity of the case's task to the query task.")
     score: float | None = Field(None, description="Learned policy only: predicted success of using this case.")
+    utility: float | None = Field(
+        None, description="Learned policy with utilities only: running mean reward of the tasks that used this case."
+    )
 
 
 class RetrievedCases(BaseModel):
@@ -91,12 +94,24 @@ class WriteReport(BaseModel):
 
 
 class Transition(BaseModel):
-    """A (task, retrieved case, reward) experience the learned scorer trains on."""
+    """A (task, retrieved case, reward) experience the learned scorer trains on; `from_case` is the
+    case written for the task (its provenance: the cases it retrieved)."""
 
     task: str
     case_id: str
     reward: float = Field(ge=0, le=1)
     run_id: str = ""
+    from_case: str = ""
+
+
+class GateState(BaseModel):
+    """Whether the learned policy may reorder similarity's shortlist, and the evidence."""
+
+    open: bool = Field(description="True: the learned scorer ranks the cases; false: similarity's order stands.")
+    tasks: int = Field(description="Held-out tasks (scored before training on them) in the comparison window.")
+    loss_learned: float | None = Field(None, description="Mean log-loss of the learned scorer on them.")
+    loss_prior: float | None = Field(None, description="Mean log-loss of the similarity prior on them.")
+    reason: str = Field(description="Why the gate is open or closed.")
 
 
 class ScorerState(BaseModel):
@@ -106,6 +121,7 @@ class ScorerState(BaseModel):
     transitions: int = Field(description="(task, case, reward) transitions recorded in the bank.")
     last_loss: float | None = Field(None, description="Loss of the latest training step.")
     checkpoint: str | None = Field(None, description="Where the scorer's checkpoint lives, if saved.")
+    gate: GateState = Field(description="Whether the learned scorer currently beats similarity on held-out transitions.")
 
 
 class BankStats(BaseModel):

@@ -1,8 +1,10 @@
 """Case selection: the paper's non-parametric (similarity) and parametric (learned) policies.
 
-`similarity` keeps the top-k of the vector search. `learned` re-ranks a larger similarity
-shortlist by the scorer's Q(s, c); with a temperature > 0 it samples k cases without
-replacement from softmax(Q / temperature) (Gumbel top-k), which explores.
+`similarity` keeps the top-k of the vector search. `learned` ranks a larger similarity shortlist:
+by the scorer's Q(s, c) once the gate is open (`gate.py`), else by similarity, plus, when enabled,
+each case's utility (`utility.py`); the parts are z-normalised over the shortlist before they are
+mixed. With a temperature > 0 it samples k cases without replacement from softmax(score /
+temperature) (Gumbel top-k), which explores around the ranking.
 """
 
 from __future__ import annotations
@@ -20,12 +22,25 @@ def shortlist_size(k: int) -> int:
     return max(MIN_SHORTLIST, SHORTLIST_FACTOR * k)
 
 
+def standardised(values: np.ndarray) -> np.ndarray:
+    """(values - mean) / std; all zeros when the values do not vary."""
+    spread = float(values.std())
+    return (values - values.mean()) / spread if spread > 1e-9 else np.zeros_like(values)
+
+
+def ranking(similarity: np.ndarray, learned: np.ndarray | None, utility: np.ndarray | None, utility_weight: float) -> np.ndarray:
+    """The learned policy's score per shortlisted case: the scorer's logit if the gate let it, else
+    similarity, plus `utility_weight` times the utility, each standardised over the shortlist."""
+    score = standardised(learned if learned is not None else similarity)
+    if utility is not None and utility_weight > 0:
+        score = score + utility_weight * standardised(utility)
+    return score
+
+
 def choose(scores: np.ndarray, k: int, temperature: float, rng: np.random.Generator) -> np.ndarray:
     """Indices of the k candidates to return, best first: greedy on scores, or Boltzmann-sampled."""
     if temperature > 0:
-        logits = np.log(np.clip(scores, 1e-6, 1 - 1e-6) / np.clip(1 - scores, 1e-6, 1))
-        perturbed = logits / temperature + rng.gumbel(size=len(scores))
-        picked = top_k(perturbed, k)
+        picked = top_k(scores / temperature + rng.gumbel(size=len(scores)), k)
         return picked[np.argsort(-scores[picked], kind="stable")]
     return top_k(scores, k)
 

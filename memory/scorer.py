@@ -1,9 +1,19 @@
 """The learned policy's Q(s, c): predicted success of planning task s with past case c.
 
-A small MLP over [s, c, s*c, cos(s, c), reward(c)] trained with binary cross-entropy on
-observed rewards. Reads use a published copy of the network, so training never blocks them.
-The checkpoint is written atomically (temp file + rename) and other processes reload it
-when its modification time changes.
+Two heads share one network's input, the features [s, s*c, |s-c|, cos(s, c), reward(c)]:
+- the *prior*, a logistic model of success on the task (a linear term in s, for how hard the task is),
+  the similarity cos(s, c) and the case's reward: what similarity retrieval already knows;
+- the *residual*, linear in the pair features and in the pair features times the case's reward
+  (it can learn which parts of two tasks' likeness matter, for cases that worked and for cases that
+  did not, but cannot memorise tasks), added to the prior's logit; it starts at zero, so an untrained
+  scorer is the prior, and it trains on what the prior gets wrong. (A hidden layer overfitted: it
+  predicted held-out rewards worse than this in the learning benchmark's transitions.)
+Both train with binary cross-entropy on observed rewards, the prior on its own loss and the residual
+on top of the detached prior. The gate (`gate.py`) compares the two on transitions neither has
+trained on yet; only a residual that predicts better may change similarity's order.
+
+Reads use a published copy of the network, so training never blocks them. The checkpoint (weights,
+optimiser, steps, last loss) is written atomically and other processes reload it when it changes.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-HIDDEN = 256
+WEIGHT_DECAY = 1e-2
 LEARNING_RATE = 1e-3
 
 
@@ -25,7 +35,32 @@ def features(task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> np.nda
     """One feature row per case: task (n, dim) or (dim,), cases (n, dim), rewards (n,)."""
     tasks = np.broadcast_to(task, cases.shape)
     cosine = np.sum(tasks * cases, axis=1, keepdims=True)
-    return np.concatenate([tasks, cases, tasks * cases, cosine, rewards[:, None]], axis=1).astype(np.float32)
+    pair = [tasks * cases, np.abs(tasks - cases), cosine, rewards[:, None]]
+    return np.concatenate([tasks, *pair], axis=1).astype(np.float32)
+
+
+def _network(dim: int):
+    """The prior and residual heads as one torch module: `forward(x) -> (prior logit, full logit)`."""
+    import torch
+    from torch import nn
+
+    class PriorAndResidual(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.task_bias = nn.Linear(dim, 1)
+            self.prior = nn.Linear(2, 1, bias=False)  # cos(s, c), reward(c)
+            self.residual = nn.Linear(2 * (2 * dim + 2), 1)
+            for layer in (self.task_bias, self.prior, self.residual):  # untrained: p = 0.5 for every case
+                nn.init.zeros_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
+        def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            prior = self.task_bias(x[:, :dim])[:, 0] + self.prior(x[:, -2:])[:, 0]
+            pair = x[:, dim:]
+            return prior, prior.detach() + self.residual(torch.cat([pair, pair * x[:, -1:]], dim=1))[:, 0]
+
+    return PriorAndResidual()
 
 
 class Scorer:
@@ -45,13 +80,9 @@ class Scorer:
 
     def _build(self):
         import torch
-        from torch import nn
-
         torch.manual_seed(0)
-        net = nn.Sequential(
-            nn.Linear(3 * self.dim + 2, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 64), nn.ReLU(), nn.Linear(64, 1)
-        ).to(self.device)
-        return net, torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
+        net = _network(self.dim).to(self.device)
+        return net, torch.optim.AdamW(net.parameters(), lr=LEARNING_RATE, weight_decay=WEIGHT_DECAY)
 
     def _ensure(self) -> None:
         if self._train_net is None:
@@ -85,35 +116,50 @@ class Scorer:
             except Exception as exc:  # a torn or foreign file: keep what we have
                 log.warning("cannot load scorer checkpoint %s: %s", self.checkpoint, exc)
                 return
-            self._train_net.load_state_dict(state["net"])
-            self._optimizer.load_state_dict(state["optimizer"])
+            try:
+                self._train_net.load_state_dict(state["net"])
+                self._optimizer.load_state_dict(state["optimizer"])
+            except (KeyError, RuntimeError, ValueError) as exc:  # another scorer's layout: start afresh
+                log.warning("scorer checkpoint %s does not fit this scorer, training afresh: %s", self.checkpoint, exc)
+                self._train_net, self._optimizer = self._build()
+                self._loaded_mtime = mtime
+                return
             self.steps = int(state["steps"].item())
+            last = float(state["last_loss"].item()) if "last_loss" in state else float("nan")
+            self.last_loss = None if np.isnan(last) else last
             self._published = copy.deepcopy(self._train_net).eval()
             self._loaded_mtime = mtime
 
-    def score(self, task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> np.ndarray:
-        """Predicted success probability of each case for the task."""
+    def logits(self, task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(prior, learned) logits of success for each case; `task` is one vector or one per case."""
         import torch
 
         self._ensure()
         self.reload_if_changed()
         net = self._published
         with torch.inference_mode():
-            logits = net(torch.from_numpy(features(task, cases, rewards)).to(self.device))
-        return torch.sigmoid(logits[:, 0]).cpu().numpy()
+            prior, full = net(torch.from_numpy(features(task, cases, rewards)).to(self.device))
+        return prior.cpu().numpy(), full.cpu().numpy()
+
+    def score(self, task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> np.ndarray:
+        """Predicted success probability of each case for the task (prior plus residual)."""
+        return 1 / (1 + np.exp(-self.logits(task, cases, rewards)[1]))
 
     def train_step(self, tasks: np.ndarray, cases: np.ndarray, rewards: np.ndarray, targets: np.ndarray) -> float:
-        """One gradient step on a batch; the published copy is refreshed by `publish`."""
+        """One gradient step of both heads on a batch; returns the learned head's loss.
+        The published copy is refreshed by `publish`."""
         import torch
+        from torch.nn.functional import binary_cross_entropy_with_logits as bce
 
         self._ensure()
         with self._lock:
             x = torch.from_numpy(features(tasks, cases, rewards)).to(self.device)
             y = torch.from_numpy(targets.astype(np.float32)).to(self.device)
             self._train_net.train()
-            loss = torch.nn.functional.binary_cross_entropy_with_logits(self._train_net(x)[:, 0], y)
+            prior, full = self._train_net(x)
+            loss = bce(full, y)
             self._optimizer.zero_grad()
-            loss.backward()
+            (bce(prior, y) + loss).backward()
             self._optimizer.step()
             self.steps += 1
             self.last_loss = float(loss.item())
@@ -137,6 +183,7 @@ class Scorer:
                 "net": self._train_net.state_dict(),
                 "optimizer": self._optimizer.state_dict(),
                 "steps": torch.tensor(self.steps),
+                "last_loss": torch.tensor(float("nan") if self.last_loss is None else self.last_loss),
             }
             torch.save(state, temporary)
             os.replace(temporary, self.checkpoint)

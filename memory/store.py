@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from memento_memory.errors import CaseBankError, ModelMismatchError
 
@@ -51,6 +52,15 @@ def case_schema(model: str, dim: int) -> pa.Schema:
     )
 
 
+# columns added since the first release, with the SQL that fills them in older banks
+LATER_TRANSITION_COLUMNS = {
+    "from_case": "CAST('' AS STRING)",  # the case written for the task: provenance
+    "p_learned": "CAST(NULL AS FLOAT)",  # success predicted by the learned scorer before training on it
+    "p_prior": "CAST(NULL AS FLOAT)",  # ... and by the similarity prior
+}
+LOG_COLUMNS = ["case_id", "reward", "from_case", "p_learned", "p_prior", "created_at"]
+
+
 def transition_schema(dim: int) -> pa.Schema:
     return pa.schema(
         [
@@ -60,6 +70,9 @@ def transition_schema(dim: int) -> pa.Schema:
             pa.field("run_id", pa.string()),
             pa.field("created_at", pa.timestamp("us", tz="UTC")),
             pa.field("task_vector", pa.list_(pa.float32(), dim)),
+            pa.field("from_case", pa.string()),
+            pa.field("p_learned", pa.float32()),
+            pa.field("p_prior", pa.float32()),
         ]
     )
 
@@ -123,6 +136,19 @@ class CaseStore:
             self.transitions = self.db.open_table(TRANSITIONS)
         except (FileNotFoundError, ValueError):
             self.transitions = None
+        self._upgrade_transitions()
+
+    def _upgrade_transitions(self) -> None:
+        """Add the columns a bank written by an older version lacks (idempotent; racing processes retry)."""
+        if self.transitions is None:
+            return
+        missing = {name: sql for name, sql in LATER_TRANSITION_COLUMNS.items() if name not in self.transitions.schema.names}
+        if missing:
+            try:
+                _retrying(lambda: self.transitions.add_columns(missing), "upgrade transitions")
+            except Exception:
+                if set(missing) - set(self.transitions.schema.names):  # not added by another process either
+                    raise
 
     def exists(self) -> bool:
         self._open_existing()
@@ -208,6 +234,26 @@ class CaseStore:
         if self.transitions is None:
             return transition_schema(self.dim or 1).empty_table()
         return self.transitions.to_arrow()
+
+    def transitions_version(self) -> int:
+        return self.transitions.version if self.transitions is not None else 0
+
+    def read_transition_log(self) -> pa.Table:
+        """Every transition without its vector, oldest first: what utilities and the gate are built from."""
+        if self.transitions is None:
+            return transition_schema(self.dim or 1).empty_table().select(LOG_COLUMNS)
+        rows = self.transitions.search().select(LOG_COLUMNS).limit(None).to_arrow()
+        return rows.take(pa.compute.sort_indices(rows, [("created_at", "ascending")]))
+
+    def relabel_transitions(self, from_case: str, reward: float) -> int:
+        """Give the transitions of the task written as `from_case` a new reward; returns how many."""
+        if self.transitions is None:
+            return 0
+        where = f"from_case = '{from_case}'"  # ids are validated: no quotes
+        count = self.transitions.count_rows(where)
+        if count:
+            _retrying(lambda: self.transitions.update(where=where, values={"reward": reward}), "relabel")
+        return count
 
 
 def rows_table(rows: list[dict[str, Any]], vectors: np.ndarray, schema: pa.Schema) -> pa.Table:

@@ -1,9 +1,10 @@
 """Online training of the learned scorer: a background thread fed with new transitions.
 
-Each arriving batch of (task vector, case vector, case reward, observed reward) joins a
-bounded replay buffer; the thread then takes a few gradient steps on samples that always
-include the new experiences, publishes the weights to readers and checkpoints them
-(at most every `save_interval` seconds). Reads never wait for it.
+Each arriving batch of (task vector, case vector, case reward, observed reward, written case)
+joins a bounded replay buffer; the thread then takes a few gradient steps on samples that always
+include the new experiences, publishes the weights to readers and checkpoints them (at most every
+`save_interval` seconds). Samples favour recent experience: an experience's weight halves every
+`half_life` newer ones, so the scorer follows a world that changes. Reads never wait for it.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ import numpy as np
 from memento_memory.scorer import Scorer
 
 log = logging.getLogger(__name__)
-STEPS_PER_UPDATE = 16  # gradient steps per arriving batch of experiences (at least)
-Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # tasks, cases, case rewards, targets
+PASSES = 32  # expected times each experience is drawn into a training batch while it is recent
+MIN_STEPS = 4  # gradient steps per arriving batch, however small
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # tasks, cases, case rewards, targets, written case ids
 
 
 class OnlineTrainer:
     """Incremental updates of `scorer` in a daemon thread."""
 
-    def __init__(self, scorer: Scorer, batch_size: int = 64, replay_size: int = 50_000, save_interval: float = 2.0):
+    def __init__(
+        self, scorer: Scorer, batch_size: int = 64, replay_size: int = 50_000, save_interval: float = 2.0, half_life: int = 2000
+    ):
         self.scorer = scorer
         self.batch_size = batch_size
         self.replay_size = replay_size
+        self.half_life = half_life
         self.save_interval = save_interval
         self.rng = np.random.default_rng(0)
         self._replay: list[np.ndarray] | None = None
@@ -44,10 +49,13 @@ class OnlineTrainer:
             return
         with self._cond:
             self._pending.append(batch)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="memento-scorer-trainer", daemon=True)
-                self._thread.start()
+            self._start()
             self._cond.notify_all()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="memento-scorer-trainer", daemon=True)
+            self._thread.start()
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every queued experience was trained on (tests, benchmarks, shutdown)."""
@@ -78,6 +86,19 @@ class OnlineTrainer:
         self.scorer.save()
         return loss
 
+    def relabel(self, written: str, reward: float) -> None:
+        """The task written as case `written` was re-rated: its experiences get the new reward and are trained on."""
+        with self._cond:
+            if self._replay is None:
+                return
+            rows = np.flatnonzero(self._replay[4] == written)
+            if not len(rows):
+                return
+            self._replay[3][rows] = reward
+            self._pending.append(tuple(part[rows] for part in self._replay))  # trained on again, as fresh experience
+            self._start()
+            self._cond.notify_all()
+
     def _remember(self, batch: Batch) -> None:
         if self._replay is None:
             self._replay = [np.asarray(part) for part in batch]
@@ -86,12 +107,14 @@ class OnlineTrainer:
 
     def _steps(self, steps: int, fresh: np.ndarray | None) -> float | None:
         size = len(self._replay[0])
+        weights = 0.5 ** (np.arange(size)[::-1] / self.half_life)
+        weights /= weights.sum()
         loss = None
         for step in range(steps):
-            picks = self.rng.integers(0, size, size=min(self.batch_size, size))
+            picks = self.rng.choice(size, size=min(self.batch_size, size), p=weights)
             if step == 0 and fresh is not None:
                 picks = np.concatenate([fresh, picks])[: max(self.batch_size, len(fresh))]
-            loss = self.scorer.train_step(*(part[picks] for part in self._replay))
+            loss = self.scorer.train_step(*(part[picks] for part in self._replay[:4]))
         return loss
 
     def _run(self) -> None:
@@ -105,10 +128,11 @@ class OnlineTrainer:
                 self._busy = True
             try:
                 batch: Batch = tuple(np.concatenate(parts) for parts in zip(*pending))  # type: ignore[assignment]
-                self._remember(batch)
+                with self._cond:  # relabel() edits the buffer under this lock
+                    self._remember(batch)
                 size = len(self._replay[0])
                 fresh = np.arange(size - min(len(batch[0]), size), size)
-                self._steps(max(STEPS_PER_UPDATE, 2 * len(batch[0]) // self.batch_size), fresh)
+                self._steps(max(MIN_STEPS, round(PASSES * len(batch[0]) / self.batch_size)), fresh)
                 self.scorer.publish()
                 if time.monotonic() - self._last_save >= self.save_interval:
                     self.scorer.save()

@@ -1,0 +1,74 @@
+"""The transitions as the learned policy remembers them: rewards, held-out predictions and provenance,
+oldest first, with the gate and the utilities built from them.
+
+Built in full from the transitions table when another process changed it, and extended in place
+by this process's own writes (reading the table back after every write would cost O(transitions)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from memento_memory.config import BankConfig
+from memento_memory.gate import gate_state
+from memento_memory.models import GateState
+from memento_memory.utility import Utilities
+
+
+class History:
+    def __init__(self, config: BankConfig, case_reward: Callable[[str], float]):
+        self.config = config
+        self.case_reward = case_reward
+        self.rewards: list[float] = []
+        self.learned: list[float] = []
+        self.prior: list[float] = []
+        self.groups: list[str] = []
+        self.utilities = Utilities(config.utility_rate, config.credit_depth, config.credit_decay)
+        self.gate = GateState(open=False, tasks=0, reason="no transitions yet")
+
+    @classmethod
+    def of(cls, rows: pa.Table, config: BankConfig, case_reward: Callable[[str], float]) -> History:
+        """The history of a transitions table (`store.read_transition_log()`)."""
+        history = cls(config, case_reward)
+        history.extend(*(rows.column(name).to_pylist() for name in ("case_id", "reward", "from_case", "p_learned", "p_prior")))
+        return history
+
+    def extend(
+        self,
+        case_ids: Sequence[str],
+        rewards: Sequence[float],
+        written: Sequence[str],
+        learned: Sequence[float | None],
+        prior: Sequence[float | None],
+    ) -> None:
+        """Add transitions in the order they happened; the transitions of one task are adjacent."""
+        start = len(self.groups)
+        self.rewards += list(rewards)
+        self.learned += [np.nan if p is None else p for p in learned]
+        self.prior += [np.nan if p is None else p for p in prior]
+        self.groups += [w or f"row-{start + i}" for i, w in enumerate(written)]
+        if self.config.utility_weight > 0:
+            self._observe_tasks(case_ids, rewards, written)
+        recent = slice(-2 * self.config.gate_window, None)  # enough rows even if older ones were never scored
+        self.gate = gate_state(
+            np.array(self.rewards[recent], dtype=np.float64),
+            np.array(self.learned[recent], dtype=np.float64),
+            np.array(self.prior[recent], dtype=np.float64),
+            np.array(self.groups[recent], dtype=object),
+            self.config.gate_window,
+            self.config.gate_min_tasks,
+            self.config.gate_confidence,
+        )
+
+    def _observe_tasks(self, case_ids: Sequence[str], rewards: Sequence[float], written: Sequence[str]) -> None:
+        tasks: list[tuple[str, list[str], float]] = []
+        for case_id, reward, case in zip(case_ids, rewards, written):
+            if case and tasks and tasks[-1][0] == case:
+                tasks[-1][1].append(case_id)
+            else:
+                tasks.append((case, [case_id], reward))
+        for case, retrieved, reward in tasks:
+            self.utilities.observe(case, retrieved, reward, self.case_reward)
