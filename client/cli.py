@@ -137,7 +137,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for s in summary["iterations"]:
             o = s["overall"]
             metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("em", "f1", "pm") if k in o)
-            print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}")
+            print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}  missing={o['missing']}")
         print(f"report: {summary['out']}/report.md")
     return 0
 

@@ -13,7 +13,8 @@ from typing import Any
 from memento_client.config import ClientConfig
 from memento_client.eval.datasets import Item, load_dataset
 from memento_client.eval.report import write_report
-from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval
+from memento_client.eval.runfiles import write_tasks
+from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval, task_record
 from memento_client.eval.runs import new_run_dir
 from memento_client.loop.agent import AgentResult
 from memento_client.mcp.config import ServerEntry
@@ -32,6 +33,8 @@ async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, n
     folder = new_run_dir("ask")
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
+    item = Item("1", question, [], "ask")
+    write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None
     logs = folder / "logs" if live else None  # the live view owns the terminal
     try:
@@ -41,7 +44,7 @@ async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, n
         if view is not None:
             view.close()
     writer = ResultWriter(folder / "iter-1")
-    await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
+    await writer.write(result_row(item, 1, result), result.events)
     writer.close()
     return result
 

@@ -7,47 +7,45 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from memento_client.eval.runfiles import RESULTS, iteration_dirs, iteration_number, read_jsonl, read_tasks
+
 METRICS = ("em", "f1", "pm")
 
 
-def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Mean EM/F1 (and PM when every row was judged) overall and per data source; failures count as 0."""
+def summarize(rows: list[dict[str, Any]], tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Mean EM/F1 (and PM when every row was judged) overall and per data source. Failed tasks score 0;
+    with the run's question set `tasks`, so does a question without a result row (counted as `missing`)."""
+    latest = {row.get("id"): row for row in rows}  # one row per task
+    rows = list(latest.values())
+    absent = [t for t in tasks or [] if t["id"] not in latest]
 
-    def means(group: list[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {"n": len(group)}
+    def means(group: list[dict[str, Any]], missing: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": len(group) + missing}
         for metric in METRICS:
             values = [r.get(metric) for r in group]
-            if group and all(v is not None for v in values):
-                out[metric] = round(sum(values) / len(group), 4)
+            if out["n"] and all(v is not None for v in values) and (group or metric != "pm"):
+                out[metric] = round(sum(values) / out["n"], 4)
         out["failed"] = sum(1 for r in group if r.get("error") or r.get("answer") is None)
+        out["missing"] = missing
         return out
 
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    missing_by_source: dict[str, int] = defaultdict(int)
     for row in rows:
         by_source[row.get("source", "?")].append(row)
-    return {"overall": means(rows), "by_source": {s: means(g) for s, g in sorted(by_source.items())}}
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a torn last line (an interrupted write) is ignored."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
-
-
-def iteration_dirs(run: Path) -> list[Path]:
-    return sorted((p for p in run.glob("iter-*") if p.is_dir()), key=lambda p: int(p.name.split("-")[1]))
+    for task in absent:
+        missing_by_source[task.get("source", "?")] += 1
+    sources = sorted({*by_source, *missing_by_source})
+    return {
+        "overall": means(rows, len(absent)),
+        "by_source": {s: means(by_source[s], missing_by_source[s]) for s in sources},
+    }
 
 
 def run_summary(run: Path) -> list[dict[str, Any]]:
-    """One summary per iteration of the run at `run`."""
-    return [{"iteration": int(d.name.split("-")[1]), **summarize(read_jsonl(d / "results.jsonl"))} for d in iteration_dirs(run)]
+    """One summary per iteration of the run at `run`, over its recorded question set when there is one."""
+    tasks = read_tasks(run)
+    return [{"iteration": iteration_number(d), **summarize(read_jsonl(d / RESULTS), tasks)} for d in iteration_dirs(run)]
 
 
 def _fmt(value: Any) -> str:
@@ -61,10 +59,11 @@ def _same_task(config: dict[str, Any]) -> str:
 
 
 def _curve(title: str, summaries: list[dict[str, Any]]) -> list[str]:
-    lines = [f"## {title}", "", "| iteration | n | EM | F1 | PM | failed |", "|---|---|---|---|---|---|"]
+    lines = [f"## {title}", "", "| iteration | n | EM | F1 | PM | failed | missing |", "|---|---|---|---|---|---|---|"]
     for s in summaries:
         o = s["overall"]
-        lines.append(f"| {s['iteration']} | {o['n']} | {_fmt(o.get('em'))} | {_fmt(o.get('f1'))} | {_fmt(o.get('pm'))} | {o['failed']} |")
+        scores = " | ".join(_fmt(o.get(m)) for m in METRICS)
+        lines.append(f"| {s['iteration']} | {o['n']} | {scores} | {o['failed']} | {o.get('missing', 0)} |")
     return [*lines, ""]
 
 
@@ -84,7 +83,7 @@ def markdown(
         lines += [f"## Per data source (iteration {last['iteration']})", "", "| source | n | EM | F1 | PM |", "|---|---|---|---|---|"]
         for source, m in last["by_source"].items():
             lines.append(f"| {source} | {m['n']} | {_fmt(m.get('em'))} | {_fmt(m.get('f1'))} | {_fmt(m.get('pm'))} |")
-    lines += ["", "Unanswered or failed tasks count as wrong. ![learning curve](learning_curve.png)", ""]
+    lines += ["", "Unanswered, failed and missing (never finished) tasks count as wrong. ![learning curve](learning_curve.png)", ""]
     return "\n".join(lines)
 
 

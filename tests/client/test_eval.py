@@ -9,12 +9,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from memento_client.cli import run
 from memento_client.eval.datasets import load_dataset
+from memento_client.eval.report import write_report
+from memento_client.eval.runfiles import cut_torn_line
+from memento_client.eval.runs import trajectories
 from tests.client.conftest import REPO
 from tests.client.scripted import AgentScript, role_of, task_of
 from tests.client.test_host import alive
@@ -57,13 +61,13 @@ def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fa
     first, second = summary["iterations"]
     # EM: Paris. = Paris, planet jupiter = alias; F1: "barack obama jr" vs "barack obama" = 0.8; Asimov = 0
     # PM: the scripted judge accepts only "planet jupiter" (a verbatim alias)
-    assert first["overall"] == {"n": 4, "em": 0.5, "f1": 0.7, "pm": 0.25, "failed": 0}
-    assert first["by_source"]["nq"] == {"n": 2, "em": 1.0, "f1": 1.0, "pm": 0.5, "failed": 0}
-    assert first["by_source"]["hotpotqa"] == {"n": 2, "em": 0.0, "f1": 0.4, "pm": 0.0, "failed": 0}
+    assert first["overall"] == {"n": 4, "em": 0.5, "f1": 0.7, "pm": 0.25, "failed": 0, "missing": 0}
+    assert first["by_source"]["nq"] == {"n": 2, "em": 1.0, "f1": 1.0, "pm": 0.5, "failed": 0, "missing": 0}
+    assert first["by_source"]["hotpotqa"] == {"n": 2, "em": 0.0, "f1": 0.4, "pm": 0.0, "failed": 0, "missing": 0}
     judged = [r for r in fake_openai.chat_requests if r.body["model"] == "fake-judge"]
     assert len(judged) == 8 and "Gold answers: Jupiter | planet Jupiter" in "".join(r.text() for r in judged)
     assert second["overall"] == first["overall"]
-    assert (out / "report.md").read_text().count("| 1 | 4 | 0.500 | 0.700 | 0.250 | 0 |") == 1
+    assert (out / "report.md").read_text().count("| 1 | 4 | 0.500 | 0.700 | 0.250 | 0 | 0 |") == 1
     rewards = {r["id"]: r["reward"] for r in _rows(out / "iter-1" / "results.jsonl")}
     assert rewards == {"q1": 0.0, "q2": 1.0, "q3": 0.0, "q4": 0.0}  # the judge's verdict is the reward
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
@@ -140,6 +144,62 @@ def test_ctrl_c_leaves_no_process_and_the_run_resumes_where_it_stopped(workspace
     asked = {task_of(r) for r in fake_openai.chat_requests}
     assert asked == slow  # the two finished tasks were not paid for again
     assert sorted(r["id"] for r in _rows(results)) == ["q1", "q2", "q3", "q4"]
+
+
+def _task_starts(requests) -> Counter:
+    """How many times each task was started: its planner's opening requests (no results reported yet)."""
+    opening = [r for r in requests if role_of(r) == "planner" and "Results of cycle" not in r.text()]
+    return Counter(task_of(r) for r in opening)
+
+
+def test_a_torn_last_line_is_cut_on_resume_and_only_its_task_runs_again(workspace, fake_openai):
+    out = workspace / "run"
+    assert run(_eval_args(workspace, out, "--memory", "off", "--concurrency", "1")) == 0
+    results = out / "iter-1" / "results.jsonl"
+    lines = results.read_text().splitlines(keepends=True)
+    torn = json.loads(lines[-1])
+    results.write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # killed while writing its line
+
+    fake_openai.requests.clear()
+    assert run(_eval_args(workspace, out, "--memory", "off", "--concurrency", "1")) == 0
+    assert _task_starts(fake_openai.chat_requests) == {torn["question"]: 1}
+    rows = _rows(results)  # every line parses: nothing fused onto the torn fragment
+    assert sorted(r["id"] for r in rows) == ["q1", "q2", "q3", "q4"] and rows[-1] == {**torn, "seconds": rows[-1]["seconds"]}
+    [shown] = trajectories(out, torn["id"])  # the finished attempt, once
+    assert shown["answer"] == torn["answer"]
+
+    fake_openai.requests.clear()
+    assert run(_eval_args(workspace, out, "--memory", "off")) == 0
+    assert not fake_openai.chat_requests  # a task with a complete line never runs again
+
+
+def test_cut_torn_line_keeps_every_complete_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    complete = '{"id": "a"}\n' + json.dumps({"id": "b", "x": "y" * 200_000}) + "\n"
+    for torn, kept in [("", complete), ('{"id": "c", "x": "' + "z" * 150_000, complete), ("x" * 70_000, complete)]:
+        path.write_text(complete + torn)
+        cut_torn_line(path)
+        assert path.read_text() == kept
+    path.write_text("no newline at all")
+    cut_torn_line(path)
+    assert path.read_text() == ""
+
+
+def test_a_question_without_a_result_counts_as_wrong(workspace):
+    out = workspace / "run"
+    assert run(_eval_args(workspace, out, "--memory", "off")) == 0
+    results = out / "iter-1" / "results.jsonl"
+    results.write_text("".join(json.dumps(r) + "\n" for r in _rows(results) if r["id"] != "q2"))
+    write_report(out)
+    [summary] = json.loads((out / "summary.json").read_text())
+    # q1 EM 1 F1 1, q3 EM 0 F1 0.8, q4 0 0, q2 missing: 0 0, over all 4 questions
+    assert summary["overall"] == {"n": 4, "em": 0.25, "f1": 0.45, "failed": 0, "missing": 1}
+    assert summary["by_source"]["nq"] == {"n": 2, "em": 0.5, "f1": 0.5, "failed": 0, "missing": 1}
+    assert "| 1 | 4 | 0.250 | 0.450 | - | 0 | 1 |" in (out / "report.md").read_text()
+
+    (out / "tasks.jsonl").unlink()  # a run folder from before the question set was recorded: the rows present
+    write_report(out)
+    assert json.loads((out / "summary.json").read_text())[0]["overall"] == {"n": 3, "em": 0.3333, "f1": 0.6, "failed": 0, "missing": 0}
 
 
 def test_datasets_in_every_format(tmp_path):

@@ -1,0 +1,76 @@
+"""The files of a run folder, read and written in one place.
+
+    config.json          the options, models and policy of the run
+    tasks.jsonl          the run's questions in order (id, source, question): what the metrics count
+    iter-N/results.jsonl       one scored line per finished task (the last write of a task: it marks it done)
+    iter-N/trajectories.jsonl  the events of each task
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+CONFIG, TASKS = "config.json", "tasks.jsonl"
+RESULTS, TRAJECTORIES = "results.jsonl", "trajectories.jsonl"
+
+
+def read_config(run: Path) -> dict[str, Any]:
+    path = run / CONFIG
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Rows of a JSONL file; a line that is not JSON (a torn write) is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return rows
+
+
+def cut_torn_line(path: Path) -> None:
+    """Truncate `path` after its last newline, dropping a line an interrupted write left unfinished."""
+    if not path.exists():
+        return
+    with path.open("rb+") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        keep = end
+        while keep > 0:
+            start = max(0, keep - 65536)
+            handle.seek(start)
+            block = handle.read(keep - start)
+            newline = block.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            keep = start
+        if keep < end:
+            handle.truncate(keep)
+
+
+def iteration_number(folder: Path) -> int:
+    return int(folder.name.split("-")[1])
+
+
+def iteration_dirs(run: Path) -> list[Path]:
+    return sorted((p for p in run.glob("iter-*") if p.is_dir()), key=iteration_number)
+
+
+def write_tasks(run: Path, tasks: Iterable[dict[str, Any]]) -> None:
+    """Record the run's question set (id, source, question), in order."""
+    partial = run / (TASKS + ".partial")
+    partial.write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tasks), encoding="utf-8")
+    os.replace(partial, run / TASKS)
+
+
+def read_tasks(run: Path) -> list[dict[str, Any]] | None:
+    """The recorded question set; None for run folders made before it was recorded."""
+    return read_jsonl(run / TASKS) if (run / TASKS).exists() else None
