@@ -34,6 +34,7 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mcp-config", type=Path, help="mcp.json to use (default ./mcp.json, else embedded).")
     group.add_argument("--config", type=Path, help="TOML config file.")
     group.add_argument("--memory", choices=["off", "similarity", "learned"], help="Case retrieval policy.")
+    group.add_argument("--cases-temperature", type=float, help="learned memory: > 0 samples the cases (exploration), 0 takes the best.")
     group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
     group.add_argument("--max-steps", type=int, help="Model calls per task.")
     group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
@@ -79,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> ClientConfig:
     keys = ("model", "planner_model", "executor_model", "judge_model", "base_url", "mcp_config", "memory",
-            "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
+            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
     return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
 
 

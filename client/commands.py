@@ -26,7 +26,8 @@ def run_record(config: ClientConfig, **extra: Any) -> dict[str, Any]:
     """What a run folder's config.json records: the options and the models (never secrets)."""
     models = {role: config.model_for(role) for role in ("planner", "executor", "judge")}
     settings = config.model_dump(mode="json", exclude={"api_key"})
-    return {**extra, "memory": config.memory, "models": models, "client": settings, "created": time.time()}
+    policy = {"memory": config.memory, "cases_temperature": config.cases_temperature}
+    return {**extra, **policy, "models": models, "client": settings, "created": time.time()}
 
 
 async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool) -> AgentResult:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from memento_client.eval.runfiles import RESULTS, iteration_dirs, iteration_number, read_jsonl, read_tasks
+from memento_client.eval.runfiles import RESULTS, iteration_dirs, iteration_number, read_config, read_jsonl, read_tasks
 
 METRICS = ("em", "f1", "pm")
 
@@ -52,6 +52,12 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else ("-" if value is None else str(value))
 
 
+def memory_label(config: dict[str, Any]) -> str:
+    """The run's memory policy, with the learned policy's exploration temperature."""
+    memory = str(config.get("memory", "?"))
+    return f"{memory} (temperature {config.get('cases_temperature', 0.0):g})" if memory == "learned" else memory
+
+
 def _same_task(config: dict[str, Any]) -> str:
     if config.get("same_task_cases") == "allowed":
         return "allowed (--allow-same-task: a question may retrieve its own earlier cases and answers)"
@@ -72,10 +78,10 @@ def markdown(
 ) -> str:
     lines = [f"# memento eval: {run.name}", ""]
     lines += [f"- dataset: `{config.get('dataset')}` (limit {config.get('limit')}, seed {config.get('seed')})"]
-    lines += [f"- memory: {config.get('memory')}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
+    lines += [f"- memory: {memory_label(config)}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
     lines += [f"- same-task cases: {_same_task(config)}"]
     lines += [f"- models: {config.get('models')}", ""]
-    lines += _curve(f"Learning curve (overall, memory {config.get('memory')})", summaries)
+    lines += _curve(f"Learning curve (overall, memory {memory_label(config)})", summaries)
     for name, series in (baselines or {}).items():
         lines += _curve(f"Baseline {name}", series)
     if summaries:
@@ -121,16 +127,16 @@ def plot(summaries: list[dict[str, Any]], path: Path, title: str, baselines: dic
 
 
 def _label(run: Path) -> str:
-    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
-    return f"{run.name}, memory {config.get('memory', '?')}"
+    config = read_config(run)
+    return f"{run.name}, memory {memory_label(config)}"
 
 
 def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
     """summary.json, report.md and learning_curve.png in `run`; returns the summary."""
-    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+    config = read_config(run)
     summaries = run_summary(run)
     others = {_label(b): run_summary(b) for b in baselines}
     (run / "summary.json").write_text(json.dumps(summaries, indent=2))
     (run / "report.md").write_text(markdown(run, summaries, config, others))
-    plot(summaries, run / "learning_curve.png", f"memento eval {run.name} (memory {config.get('memory')})", others)
+    plot(summaries, run / "learning_curve.png", f"memento eval {run.name} (memory {memory_label(config)})", others)
     return {"iterations": summaries}

@@ -25,6 +25,7 @@ from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
+RECORD_DEFAULTS = {"cases_temperature": 0.0}  # what a run recorded before the key existed meant
 
 
 @dataclass
@@ -55,10 +56,11 @@ def prepare(plan: EvalPlan) -> None:
     config_file = plan.out / CONFIG
     if config_file.exists():
         recorded = json.loads(config_file.read_text())
-        for key in ("dataset", "limit", "seed", "memory", "same_task_cases"):
-            if recorded.get(key) != plan.config.get(key):
+        for key in ("dataset", "limit", "seed", "memory", "cases_temperature", "same_task_cases"):
+            before, now = recorded.get(key, RECORD_DEFAULTS.get(key)), plan.config.get(key, RECORD_DEFAULTS.get(key))
+            if before != now:
                 raise ConfigError(
-                    f"{plan.out} holds a run with {key}={recorded.get(key)!r}, not {plan.config.get(key)!r}; "
+                    f"{plan.out} holds a run with {key}={before!r}, not {now!r}; "
                     "resume with the same options or choose another --out"
                 )
         tasks = read_tasks(plan.out)

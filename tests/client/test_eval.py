@@ -258,3 +258,18 @@ def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_c
     assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity", "--baseline", str(off))) == 0
     report = (out / "report.md").read_text()
     assert "## Learning curve (overall, memory similarity)" in report and "## Baseline off, memory off" in report
+
+
+def test_a_learned_memory_run_records_and_reports_its_exploration_temperature(workspace, capsys):
+    _with_memory(workspace)
+    out = workspace / "learned"
+    flags = ["--limit", "2", "--memory", "learned", "--cases-temperature", "0.2"]
+    assert run(_eval_args(workspace, out, *flags)) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["cases_temperature"] == 0.2 and config["client"]["cases_temperature"] == 0.2
+    assert "- memory: learned (temperature 0.2), iterations: 1" in (out / "report.md").read_text()
+    assert run(_eval_args(workspace, out, *flags[:-1], "0.5")) == 2  # resuming must keep the policy
+    assert "cases_temperature=0.2, not 0.5" in capsys.readouterr().err
+    assert run(_eval_args(workspace, out, *flags[:-1], "-1")) == 2
+    err = capsys.readouterr().err
+    assert "cases_temperature" in err and len(err.strip().splitlines()) == 1
