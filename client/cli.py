@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -20,6 +20,9 @@ from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
 from memento_core.errors import ConfigError, MementoError
 from memento_core.version import package_version
+
+if TYPE_CHECKING:
+    from memento_client.loop.agent import AgentResult
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--file", type=Path, action="append", default=[], help="A file the question is about.")
     ask.add_argument("--corpus", type=Path, help="Index this folder into the local search index and search it first.")
+    ask.add_argument("--gold", action="append", default=[], help="The correct answer (repeat for aliases): scores the answer (EM/F1, PM with a judge) and gives the case its reward.")
     ask.add_argument("--json", action="store_true", help="Print the result as JSON, no live view.")
     _model_flags(ask)
 
@@ -118,12 +122,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
             raise ConfigError("--corpus needs a folder and a 'search' server in mcp.json")
         index_corpus(search, corpus)
         notes.append(f"The user's documents in {corpus} are in the local search index: search them (local backend) first.")
-    result = anyio.run(ask, config, entries, args.question, notes, not args.json)
+    folder, result = anyio.run(ask, config, entries, args.question, notes, not args.json, args.gold)
     if args.json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+        print(json.dumps({**result.as_dict(), "run": folder.name}, ensure_ascii=False, default=str))
     else:
         print(result.answer if result.answer is not None else f"(no answer: {result.stop_reason})")
+        print(reward_line(folder.name, result), file=sys.stderr)  # stdout carries the answer alone
     return 0 if result.answer is not None else 1
+
+
+def reward_line(run: str, result: AgentResult) -> str:
+    """How the answer was scored, and whether its case was written (and how to rate it), in one line."""
+    if result.reward is None:
+        return "reward: none (no --gold and no --judge-model), so no case was written"
+    scores = ", ".join(f"{name.upper()} {value:.2f}" for name, value in (result.metrics or {}).items()) or "judge"
+    written = f"case {result.case_id}; correct it with `memento rate {run} good|bad`" if result.case_id else "no case written"
+    return f"reward {result.reward:.2f} ({scores}); {written}"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

@@ -30,24 +30,27 @@ def run_record(config: ClientConfig, **extra: Any) -> dict[str, Any]:
     return {**extra, **policy, "models": models, "client": settings, "created": time.time()}
 
 
-async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool) -> AgentResult:
+async def ask(
+    config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool, gold: Sequence[str] = ()
+) -> tuple[Path, AgentResult]:
+    """Answer `question` in a new run folder (returned with the result); `gold` answers score it."""
     folder = new_run_dir("ask")
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
-    item = Item("1", question, [], "ask")
+    (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question, gold=list(gold)), indent=2))
+    item = Item("1", question, list(gold), "ask")
     write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None
     logs = folder / "logs" if live else None  # the live view owns the terminal
     try:
         async with agent_session(config, entries=entries, listeners=[view] if view else [], run_id=folder.name, log_dir=logs) as agent:
-            result = await agent.run(question, notes=notes, task_id="1")
+            result = await agent.run(question, gold=item.answers or None, notes=notes, task_id=item.id)
     finally:
         if view is not None:
             view.close()
     writer = ResultWriter(folder / "iter-1")
     await writer.write(result_row(item, 1, result), result.events)
     writer.close()
-    return result
+    return folder, result
 
 
 def _progress(iteration: int, done: int, row: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from memento_client.eval.datasets import load_dataset
 from memento_client.eval.report import write_report
 from memento_client.eval.runfiles import cut_torn_line
 from memento_client.eval.runs import trajectories
-from tests.client.conftest import REPO
+from tests.client.conftest import REPO, with_memory
 from tests.client.scripted import AgentScript, role_of, task_of
 from tests.client.test_host import alive
 
@@ -216,16 +216,8 @@ def test_datasets_in_every_format(tmp_path):
     assert item.answers == ["a", "b"] and len(item.id) == 16
 
 
-def _with_memory(workspace: Path) -> None:
-    """Add the real memory server (feature-hash embeddings: no torch start-up) to the workspace's mcp.json."""
-    config = json.loads((workspace / "mcp.json").read_text())
-    args = ["-m", "memento_memory", "--db", str(workspace / "bank"), "--model", "feature-hash"]
-    config["mcpServers"]["memory"] = {"command": sys.executable, "args": args, "cwd": str(REPO)}
-    (workspace / "mcp.json").write_text(json.dumps(config))
-
-
 def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_cases(workspace, fake_openai, capsys):
-    _with_memory(workspace)
+    with_memory(workspace)
     out = workspace / "run"
     assert run(_eval_args(workspace, out, "--iterations", "2", "--limit", "2", "--memory", "similarity", "--concurrency", "1")) == 0
     first, second = _rows(out / "iter-1" / "results.jsonl"), _rows(out / "iter-2" / "results.jsonl")
@@ -261,7 +253,7 @@ def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_c
 
 
 def test_a_learned_memory_run_records_and_reports_its_exploration_temperature(workspace, capsys):
-    _with_memory(workspace)
+    with_memory(workspace)
     out = workspace / "learned"
     flags = ["--limit", "2", "--memory", "learned", "--cases-temperature", "0.2"]
     assert run(_eval_args(workspace, out, *flags)) == 0
