@@ -1,4 +1,4 @@
-"""`memento`: ask a question, evaluate on a dataset, list and replay runs, list the servers."""
+"""`memento`: ask a question, evaluate on a dataset, list, replay and rate runs, list the servers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config
 from memento_client.eval import runs
+from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
@@ -78,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="Run name (see `memento runs`) or folder.")
     show.add_argument("task", nargs="?", help="Task id or 1-based index.")
     show.add_argument("--json", action="store_true")
+    rate = sub.add_parser("rate", help="Turn your verdict on an answer into its case's reward (the case bank learns from it).")
+    rate.add_argument("run", help="Run name (see `memento runs`) or folder.")
+    rate.add_argument("task", nargs="?", help="Task id or 1-based index (not needed for a one-task run, as `ask` makes).")
+    rate.add_argument("verdict", help="good (reward 1), bad (0), or a score from 0 to 1.")
+    rate.add_argument("--mcp-config", type=Path, help="mcp.json with the memory server (default: the one the run used).")
+    rate.add_argument("--config", type=Path, help="TOML config file.")
     sub.add_parser("servers", help="List the MCP servers and how to start each.")
     return parser
 
@@ -185,13 +192,33 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rate(args: argparse.Namespace) -> int:
+    from memento_client.eval.rating import parse_verdict, rate, rated_case
+    from memento_client.session import tool_session
+
+    reward = parse_verdict(args.verdict)
+    folder = runs.find_run(args.run)
+    task, iteration, case_id = rated_case(folder, args.task)
+    config = _config(args)  # no model needed: only the memory server is called
+    recorded = read_config(folder).get("mcp_config")
+    entries = load_mcp_config(args.mcp_config or (Path(recorded) if recorded else None))
+
+    async def rating() -> dict[str, Any]:
+        async with tool_session(config, entries=entries, log_dir=folder / "logs") as host:
+            return await rate(host, folder, task, iteration, case_id, reward)
+
+    done = anyio.run(rating)
+    print(f"{folder.name} task {task} (iteration {iteration}): case {case_id} reward {done['old_reward']:.2f} -> {done['new_reward']:.2f}")
+    return 0
+
+
 def cmd_servers(_: argparse.Namespace) -> int:
     for server in installed_servers():
         print("\n".join(server.lines()) + "\n")
     return 0
 
 
-COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "servers": cmd_servers}
+COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers}
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -17,17 +17,20 @@ from memento_client.eval.runfiles import write_tasks
 from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval, task_record
 from memento_client.eval.runs import new_run_dir
 from memento_client.loop.agent import AgentResult
-from memento_client.mcp.config import ServerEntry
+from memento_client.mcp.config import ServerEntry, mcp_config_file
 from memento_client.session import agent_session
 from memento_client.view import LiveView
 
 
 def run_record(config: ClientConfig, **extra: Any) -> dict[str, Any]:
-    """What a run folder's config.json records: the options and the models (never secrets)."""
+    """What a run folder's config.json records: the options, the models (never secrets), and the MCP
+    config file used (null: the embedded default), which `memento rate` reaches the run's case bank by."""
     models = {role: config.model_for(role) for role in ("planner", "executor", "judge")}
     settings = config.model_dump(mode="json", exclude={"api_key"})
     policy = {"memory": config.memory, "cases_temperature": config.cases_temperature}
-    return {**extra, **policy, "models": models, "client": settings, "created": time.time()}
+    mcp_file = mcp_config_file(config.mcp_config)
+    servers = {"mcp_config": str(mcp_file.resolve()) if mcp_file else None}
+    return {**extra, **policy, **servers, "models": models, "client": settings, "created": time.time()}
 
 
 async def ask(

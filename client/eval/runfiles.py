@@ -4,6 +4,7 @@
     tasks.jsonl          the run's questions in order (id, source, question): what the metrics count
     iter-N/results.jsonl       one scored line per finished task (the last write of a task: it marks it done)
     iter-N/trajectories.jsonl  the events of each task
+    ratings.jsonl        `memento rate` verdicts: task, iteration, case_id, old_reward, new_reward, time
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-CONFIG, TASKS = "config.json", "tasks.jsonl"
+CONFIG, TASKS, RATINGS = "config.json", "tasks.jsonl", "ratings.jsonl"
 RESULTS, TRAJECTORIES = "results.jsonl", "trajectories.jsonl"
 
 
@@ -34,6 +35,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError:
             continue
     return rows
+
+
+def append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
 def cut_torn_line(path: Path) -> None:
