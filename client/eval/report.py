@@ -7,7 +7,16 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from memento_client.eval.runfiles import RESULTS, iteration_dirs, iteration_number, read_config, read_jsonl, read_tasks
+from memento_client.eval.runfiles import (
+    MEMORY_STATS,
+    RESULTS,
+    iteration_dirs,
+    iteration_number,
+    read_config,
+    read_json,
+    read_jsonl,
+    read_tasks,
+)
 
 METRICS = ("em", "f1", "pm")
 
@@ -64,24 +73,63 @@ def _same_task(config: dict[str, Any]) -> str:
     return "excluded (no question retrieves its own earlier cases)"
 
 
-def _curve(title: str, summaries: list[dict[str, Any]]) -> list[str]:
-    lines = [f"## {title}", "", "| iteration | n | EM | F1 | PM | failed | missing |", "|---|---|---|---|---|---|---|"]
+def _at(series: list[dict[str, Any]], iteration: int) -> dict[str, Any] | None:
+    """A baseline's overall scores at `iteration`; a one-iteration baseline stands for every iteration."""
+    if len(series) == 1:
+        return series[0]["overall"]
+    return next((s["overall"] for s in series if s["iteration"] == iteration), None)
+
+
+def _difference(ours: dict[str, Any], theirs: dict[str, Any] | None) -> str:
+    """This run's EM and F1 minus a baseline's, e.g. `+0.250 / +0.100`."""
+    parts = []
+    for metric in ("em", "f1"):
+        mine, other = ours.get(metric), (theirs or {}).get(metric)
+        parts.append("-" if mine is None or other is None else f"{mine - other:+.3f}")
+    return " / ".join(parts)
+
+
+def _curve(title: str, summaries: list[dict[str, Any]], baselines: dict[str, list[dict[str, Any]]] | None = None) -> list[str]:
+    """The per-iteration table; with baselines, a column per baseline of the EM / F1 differences."""
+    against = baselines or {}
+    header = ["iteration", "n", "EM", "F1", "PM", "failed", "missing", *(f"EM / F1 vs {name}" for name in against)]
+    lines = [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for s in summaries:
         o = s["overall"]
-        scores = " | ".join(_fmt(o.get(m)) for m in METRICS)
-        lines.append(f"| {s['iteration']} | {o['n']} | {scores} | {o['failed']} | {o.get('missing', 0)} |")
+        cells = [s["iteration"], o["n"], *(_fmt(o.get(m)) for m in METRICS), o["failed"], o.get("missing", 0)]
+        cells += [_difference(o, _at(series, s["iteration"])) for series in against.values()]
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
     return [*lines, ""]
 
 
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = "-" if value is None else value if isinstance(value, str) else json.dumps(value, default=str)
+    return str(text).replace("|", "\\|")
+
+
+def _bank(stats: dict[str, Any]) -> list[str]:
+    """The case bank and learned policy when the run ended, every field as recorded (new ones included)."""
+    lines = ["## Case bank and learned policy", "", "When the run ended (`memory_stats.json`; cases other runs wrote to the same bank count too).", ""]
+    lines += ["| case bank | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in stats.items() if k != "scorer"), ""]
+    lines += ["| learned policy | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in (stats.get("scorer") or {}).items()), ""]
+    return lines
+
+
 def markdown(
-    run: Path, summaries: list[dict[str, Any]], config: dict[str, Any], baselines: dict[str, list[dict[str, Any]]] | None = None
+    run: Path,
+    summaries: list[dict[str, Any]],
+    config: dict[str, Any],
+    baselines: dict[str, list[dict[str, Any]]] | None = None,
+    memory_stats: dict[str, Any] | None = None,
 ) -> str:
     lines = [f"# memento eval: {run.name}", ""]
     lines += [f"- dataset: `{config.get('dataset')}` (limit {config.get('limit')}, seed {config.get('seed')})"]
     lines += [f"- memory: {memory_label(config)}, iterations: {config.get('iterations')}, concurrency: {config.get('concurrency')}"]
     lines += [f"- same-task cases: {_same_task(config)}"]
     lines += [f"- models: {config.get('models')}", ""]
-    lines += _curve(f"Learning curve (overall, memory {memory_label(config)})", summaries)
+    lines += _curve(f"Learning curve (overall, memory {memory_label(config)})", summaries, baselines)
     for name, series in (baselines or {}).items():
         lines += _curve(f"Baseline {name}", series)
     if summaries:
@@ -89,7 +137,10 @@ def markdown(
         lines += [f"## Per data source (iteration {last['iteration']})", "", "| source | n | EM | F1 | PM |", "|---|---|---|---|---|"]
         for source, m in last["by_source"].items():
             lines.append(f"| {source} | {m['n']} | {_fmt(m.get('em'))} | {_fmt(m.get('f1'))} | {_fmt(m.get('pm'))} |")
-    lines += ["", "Unanswered, failed and missing (never finished) tasks count as wrong. ![learning curve](learning_curve.png)", ""]
+        lines.append("")
+    if memory_stats is not None:
+        lines += _bank(memory_stats)
+    lines += ["Unanswered, failed and missing (never finished) tasks count as wrong. ![learning curve](learning_curve.png)", ""]
     return "\n".join(lines)
 
 
@@ -137,6 +188,6 @@ def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
     summaries = run_summary(run)
     others = {_label(b): run_summary(b) for b in baselines}
     (run / "summary.json").write_text(json.dumps(summaries, indent=2))
-    (run / "report.md").write_text(markdown(run, summaries, config, others))
+    (run / "report.md").write_text(markdown(run, summaries, config, others, read_json(run / MEMORY_STATS)))
     plot(summaries, run / "learning_curve.png", f"memento eval {run.name} (memory {memory_label(config)})", others)
     return {"iterations": summaries}

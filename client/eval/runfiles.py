@@ -4,6 +4,7 @@
     tasks.jsonl          the run's questions in order (id, source, question): what the metrics count
     iter-N/results.jsonl       one scored line per finished task (the last write of a task: it marks it done)
     iter-N/trajectories.jsonl  the events of each task
+    memory_stats.json    the case bank and learned policy when the run ended (memento_memory's BankStats)
     ratings.jsonl        `memento rate` verdicts: task, iteration, case_id, old_reward, new_reward, time
 """
 
@@ -15,13 +16,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-CONFIG, TASKS, RATINGS = "config.json", "tasks.jsonl", "ratings.jsonl"
+CONFIG, TASKS, MEMORY_STATS, RATINGS = "config.json", "tasks.jsonl", "memory_stats.json", "ratings.jsonl"
 RESULTS, TRAJECTORIES = "results.jsonl", "trajectories.jsonl"
 
 
+def read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Written whole or not at all (a temporary file renamed over the old one)."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(partial, path)
+
+
 def read_config(run: Path) -> dict[str, Any]:
-    path = run / CONFIG
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return read_json(run / CONFIG) or {}
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -19,7 +19,18 @@ from typing import Any
 import anyio
 
 from memento_client.eval.datasets import Item
-from memento_client.eval.runfiles import CONFIG, RESULTS, TRAJECTORIES, cut_torn_line, read_jsonl, read_tasks, write_tasks
+from memento_client.eval.runfiles import (
+    CONFIG,
+    MEMORY_STATS,
+    RESULTS,
+    TRAJECTORIES,
+    cut_torn_line,
+    read_jsonl,
+    read_tasks,
+    write_json,
+    write_tasks,
+)
+from memento_client.loop import cases as case_bank
 from memento_client.loop.agent import Agent
 from memento_core.errors import ConfigError
 
@@ -159,6 +170,10 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
 
 
 async def run_eval(agent: Agent, plan: EvalPlan, progress: Progress | None = None) -> None:
+    """Every iteration, then the case bank's state (memory_stats.json) for the report."""
     prepare(plan)
     for iteration in range(1, plan.iterations + 1):
         await run_iteration(agent, plan, iteration, progress)
+    stats = await case_bank.stats(agent.host) if agent.config.memory != "off" else None
+    if stats is not None:
+        write_json(plan.out / MEMORY_STATS, stats.model_dump(mode="json"))

@@ -73,6 +73,7 @@ def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fa
     assert (out / "learning_curve.png").read_bytes()[:4] == b"\x89PNG"
     config = json.loads((out / "config.json").read_text())
     assert config["memory"] == "off" and config["models"]["planner"] == "fake-model" and "api_key" not in config["client"]
+    assert not (out / "memory_stats.json").exists() and "Case bank" not in (out / "report.md").read_text()
     trajectories = _rows(out / "iter-1" / "trajectories.jsonl")
     assert {t["id"] for t in trajectories} == {"q1", "q2", "q3", "q4"}
     assert any(e["kind"] == "tool" and e["name"] == "toy__echo" for e in trajectories[0]["events"])
@@ -202,6 +203,24 @@ def test_a_question_without_a_result_counts_as_wrong(workspace):
     assert json.loads((out / "summary.json").read_text())[0]["overall"] == {"n": 3, "em": 0.3333, "f1": 0.6, "failed": 0, "missing": 0}
 
 
+def test_the_report_sets_each_iteration_against_each_baseline(workspace, fake_openai):
+    run_flags = ["--memory", "off", "--iterations", "2"]
+    assert run(_eval_args(workspace, workspace / "ours", *run_flags)) == 0  # EM 0.5, F1 0.7 in both iterations
+    assert run(_eval_args(workspace, workspace / "twice", *run_flags)) == 0
+    second = workspace / "twice" / "iter-2" / "results.jsonl"
+    second.write_text("".join(json.dumps(r) + "\n" for r in _rows(second) if r["id"] != "q1"))  # q1 missing: EM 0.25, F1 0.45
+    fake_openai.responder = AgentScript(answers={})  # answers "unknown": EM 0, F1 0
+    assert run(_eval_args(workspace, workspace / "unknown", "--memory", "off")) == 0
+
+    baselines = ["--baseline", str(workspace / "unknown"), "--baseline", str(workspace / "twice")]
+    assert run(_eval_args(workspace, workspace / "ours", *run_flags, *baselines)) == 0
+    report = (workspace / "ours" / "report.md").read_text()
+    assert "| iteration | n | EM | F1 | PM | failed | missing | EM / F1 vs unknown, memory off | EM / F1 vs twice, memory off |" in report
+    assert "| 1 | 4 | 0.500 | 0.700 | - | 0 | 0 | +0.500 / +0.700 | +0.000 / +0.000 |" in report
+    assert "| 2 | 4 | 0.500 | 0.700 | - | 0 | 0 | +0.500 / +0.700 | +0.250 / +0.250 |" in report  # one-iteration baseline: every row
+    assert "## Baseline twice, memory off" in report and "| 2 | 4 | 0.250 | 0.450 | - | 0 | 1 |" in report
+
+
 def test_datasets_in_every_format(tmp_path):
     csv_file = tmp_path / "simpleqa_test.csv"
     csv_file.write_text('metadata,question,true_answer\n"{}",Who won?,Ann\n')
@@ -252,14 +271,24 @@ def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_c
     assert "## Learning curve (overall, memory similarity)" in report and "## Baseline off, memory off" in report
 
 
-def test_a_learned_memory_run_records_and_reports_its_exploration_temperature(workspace, capsys):
+def test_a_learned_memory_run_reports_its_temperature_and_the_case_bank_it_leaves(workspace, capsys):
     with_memory(workspace)
     out = workspace / "learned"
     flags = ["--limit", "2", "--memory", "learned", "--cases-temperature", "0.2"]
-    assert run(_eval_args(workspace, out, *flags)) == 0
+    assert run(_eval_args(workspace, out, *flags, "--iterations", "2", "--concurrency", "1")) == 0
     config = json.loads((out / "config.json").read_text())
     assert config["cases_temperature"] == 0.2 and config["client"]["cases_temperature"] == 0.2
-    assert "- memory: learned (temperature 0.2), iterations: 1" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "- memory: learned (temperature 0.2), iterations: 2" in report
+
+    # the memory server's own memory_stats at the end of the run, saved and rendered field by field
+    rows = _rows(out / "iter-1" / "results.jsonl") + _rows(out / "iter-2" / "results.jsonl")
+    stats = json.loads((out / "memory_stats.json").read_text())
+    assert stats["cases"] == 4 and stats["scorer"]["transitions"] == sum(len(r["retrieved_case_ids"]) for r in rows) > 0
+    section = report[report.index("## Case bank and learned policy") :]
+    assert "| cases | 4 |" in section and f"| transitions | {stats['scorer']['transitions']} |" in section
+    for field in stats["scorer"]:
+        assert f"| {field} | " in section
     assert run(_eval_args(workspace, out, *flags[:-1], "0.5")) == 2  # resuming must keep the policy
     assert "cases_temperature=0.2, not 0.5" in capsys.readouterr().err
     assert run(_eval_args(workspace, out, *flags[:-1], "-1")) == 2
