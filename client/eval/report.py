@@ -1,4 +1,5 @@
-"""Scoring an eval run: metrics per source and overall per iteration, a markdown report and a PNG learning curve."""
+"""Scoring an eval run: metrics per source and overall per iteration, a markdown report, and the PNG
+learning curve (`plot`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from memento_client.eval.plot import plot
 from memento_client.eval.runfiles import (
     MEMORY_STATS,
     RESULTS,
@@ -144,39 +146,6 @@ def markdown(
     return "\n".join(lines)
 
 
-def plot(summaries: list[dict[str, Any]], path: Path, title: str, baselines: dict[str, list[dict[str, Any]]] | None = None) -> None:
-    """Accuracy per iteration (EM, F1, PM); other runs (e.g. memory off) dashed in the same colours,
-    a one-iteration run as a flat line across the plot."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    colours = dict(zip(METRICS, ("tab:blue", "tab:orange", "tab:green")))
-    figure, axes = plt.subplots(figsize=(6, 4))
-    span = [s["iteration"] for s in summaries] or [1]
-    for label, series, style in [("", summaries, "-"), *((f" ({k})", v, "--") for k, v in (baselines or {}).items())]:
-        iterations = [s["iteration"] for s in series]
-        for metric in METRICS:
-            values = [s["overall"].get(metric) for s in series]
-            if not values or any(v is None for v in values):
-                continue
-            if len(values) == 1 and style == "--":
-                iterations, values = [min(span), max(span)], values * 2
-            axes.plot(iterations, values, style, color=colours[metric], marker="o", label=metric.upper() + label)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("iteration")
-    axes.set_ylabel("score")
-    axes.set_ylim(0, 1)
-    axes.set_title(title)
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-
-
 def _label(run: Path) -> str:
     config = read_config(run)
     return f"{run.name}, memory {memory_label(config)}"
@@ -189,5 +158,5 @@ def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
     others = {_label(b): run_summary(b) for b in baselines}
     (run / "summary.json").write_text(json.dumps(summaries, indent=2))
     (run / "report.md").write_text(markdown(run, summaries, config, others, read_json(run / MEMORY_STATS)))
-    plot(summaries, run / "learning_curve.png", f"memento eval {run.name} (memory {memory_label(config)})", others)
+    plot({_label(run): summaries, **others}, run / "learning_curve.png", f"memento eval {run.name}")
     return {"iterations": summaries}
