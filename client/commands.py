@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -13,7 +12,7 @@ from typing import Any
 from memento_client.config import ClientConfig
 from memento_client.eval.datasets import Item, load_dataset
 from memento_client.eval.report import write_report
-from memento_client.eval.runfiles import write_tasks
+from memento_client.eval.runfiles import CONFIG, write_json, write_tasks
 from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval, task_record
 from memento_client.eval.runs import new_run_dir
 from memento_client.loop.agent import AgentResult
@@ -39,7 +38,7 @@ async def ask(
     """Answer `question` in a new run folder (returned with the result); `gold` answers score it."""
     folder = new_run_dir("ask")
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question, gold=list(gold)), indent=2))
+    write_json(folder / CONFIG, run_record(config, kind="ask", question=question, gold=list(gold)))
     item = Item("1", question, list(gold), "ask")
     write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None

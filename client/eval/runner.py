@@ -25,6 +25,7 @@ from memento_client.eval.runfiles import (
     RESULTS,
     TRAJECTORIES,
     cut_torn_line,
+    read_config,
     read_jsonl,
     read_tasks,
     write_json,
@@ -66,7 +67,7 @@ def prepare(plan: EvalPlan) -> None:
     """Create the run folder, or check that an existing one is the same run (resume)."""
     config_file = plan.out / CONFIG
     if config_file.exists():
-        recorded = json.loads(config_file.read_text())
+        recorded = read_config(plan.out)
         for key in ("dataset", "limit", "seed", "memory", "cases_temperature", "same_task_cases"):
             before, now = recorded.get(key, RECORD_DEFAULTS.get(key)), plan.config.get(key, RECORD_DEFAULTS.get(key))
             if before != now:
@@ -78,10 +79,10 @@ def prepare(plan: EvalPlan) -> None:
         if tasks is not None and [t["id"] for t in tasks] != [item.id for item in plan.items]:
             raise ConfigError(f"{plan.out} holds a run of other questions than {plan.config.get('dataset')} gives now; choose another --out")
         recorded["iterations"] = max(recorded.get("iterations", 1), plan.iterations)
-        config_file.write_text(json.dumps(recorded, indent=2))
+        write_json(config_file, recorded)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)
-        config_file.write_text(json.dumps({**plan.config, "iterations": plan.iterations, "created": time.time()}, indent=2))
+        write_json(config_file, {**plan.config, "iterations": plan.iterations, "created": time.time()})
     if read_tasks(plan.out) is None:  # new runs, and runs begun before the question set was recorded
         write_tasks(plan.out, map(task_record, plan.items))
 

@@ -106,3 +106,10 @@ def test_an_eval_task_is_rated_in_its_latest_iteration_and_bad_input_is_a_one_li
     assert run(["rate", str(off), "q1", "good"]) == 2
     assert _error(capsys) == "memento: task q1 of run off wrote no case (memory off, no reward, or the memory server failed): nothing to rate"
     assert not (off / "ratings.jsonl").exists() and (out / "ratings.jsonl").read_text().count("\n") == 1
+
+    # runs and show read folders holding tasks.jsonl, ratings.jsonl and memory_stats.json
+    assert (out / "memory_stats.json").exists() and (out / "tasks.jsonl").exists()
+    assert run(["runs"]) == 0
+    assert run(["show", str(out), "2", "--json"]) == 0  # index 2 of the question set: q2, in both iterations
+    shown = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(t["iteration"], t["id"], t["answer"]) for t in shown] == [(1, "q2", "Saturn"), (2, "q2", "Saturn")]
