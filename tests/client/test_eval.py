@@ -186,7 +186,7 @@ def test_cut_torn_line_keeps_every_complete_line(tmp_path):
     assert path.read_text() == ""
 
 
-def test_a_question_without_a_result_counts_as_wrong(workspace):
+def test_a_question_without_a_result_counts_as_wrong(workspace, capsys):
     out = workspace / "run"
     assert run(_eval_args(workspace, out, "--memory", "off")) == 0
     results = out / "iter-1" / "results.jsonl"
@@ -201,6 +201,12 @@ def test_a_question_without_a_result_counts_as_wrong(workspace):
     (out / "tasks.jsonl").unlink()  # a run folder from before the question set was recorded: the rows present
     write_report(out)
     assert json.loads((out / "summary.json").read_text())[0]["overall"] == {"n": 3, "em": 0.3333, "f1": 0.6, "failed": 0, "missing": 0}
+
+    dataset = workspace / "questions.jsonl"
+    dataset.write_text(dataset.read_text().replace('"q4"', '"q5"'))  # the set changed under the run
+    (out / "tasks.jsonl").write_text("".join(json.dumps({"id": q["id"], "source": q["data_source"]}) + "\n" for q in QUESTIONS))
+    assert run(_eval_args(workspace, out, "--memory", "off")) == 2
+    assert f"{out} holds a run of other questions than" in capsys.readouterr().err
 
 
 def test_the_report_sets_each_iteration_against_each_baseline(workspace, fake_openai):
