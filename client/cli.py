@@ -1,4 +1,4 @@
-"""`memento`: ask a question, evaluate on a dataset, list and replay runs, list the servers."""
+"""`memento`: ask a question, evaluate on a dataset, list, replay and rate runs, list the servers."""
 
 from __future__ import annotations
 
@@ -9,17 +9,21 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from memento_client.config import ClientConfig, load_config
 from memento_client.eval import runs
+from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
 from memento_core.errors import ConfigError, MementoError
 from memento_core.version import package_version
+
+if TYPE_CHECKING:
+    from memento_client.loop.agent import AgentResult
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--mcp-config", type=Path, help="mcp.json to use (default ./mcp.json, else embedded).")
     group.add_argument("--config", type=Path, help="TOML config file.")
     group.add_argument("--memory", choices=["off", "similarity", "learned"], help="Case retrieval policy.")
+    group.add_argument("--cases-temperature", type=float, help="learned memory: > 0 samples the cases (exploration), 0 takes the best.")
     group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
     group.add_argument("--max-steps", type=int, help="Model calls per task.")
     group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
@@ -49,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--file", type=Path, action="append", default=[], help="A file the question is about.")
     ask.add_argument("--corpus", type=Path, help="Index this folder into the local search index and search it first.")
+    ask.add_argument("--gold", action="append", default=[], help="The correct answer (repeat for aliases): scores the answer (EM/F1, PM with a judge) and gives the case its reward.")
     ask.add_argument("--json", action="store_true", help="Print the result as JSON, no live view.")
     _model_flags(ask)
 
@@ -73,13 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("run", help="Run name (see `memento runs`) or folder.")
     show.add_argument("task", nargs="?", help="Task id or 1-based index.")
     show.add_argument("--json", action="store_true")
+    rate = sub.add_parser("rate", help="Turn your verdict on an answer into its case's reward (the case bank learns from it).")
+    rate.add_argument("run", help="Run name (see `memento runs`) or folder.")
+    rate.add_argument("task", nargs="?", help="Task id or 1-based index (not needed for a one-task run, as `ask` makes).")
+    rate.add_argument("verdict", help="good (reward 1), bad (0), or a score from 0 to 1.")
+    rate.add_argument("--mcp-config", type=Path, help="mcp.json with the memory server (default: the one the run used).")
+    rate.add_argument("--config", type=Path, help="TOML config file.")
     sub.add_parser("servers", help="List the MCP servers and how to start each.")
     return parser
 
 
 def _config(args: argparse.Namespace) -> ClientConfig:
     keys = ("model", "planner_model", "executor_model", "judge_model", "base_url", "mcp_config", "memory",
-            "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
+            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
     return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
 
 
@@ -117,12 +129,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
             raise ConfigError("--corpus needs a folder and a 'search' server in mcp.json")
         index_corpus(search, corpus)
         notes.append(f"The user's documents in {corpus} are in the local search index: search them (local backend) first.")
-    result = anyio.run(ask, config, entries, args.question, notes, not args.json)
+    folder, result = anyio.run(ask, config, entries, args.question, notes, not args.json, args.gold)
     if args.json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False, default=str))
+        print(json.dumps({**result.as_dict(), "run": folder.name}, ensure_ascii=False, default=str))
     else:
         print(result.answer if result.answer is not None else f"(no answer: {result.stop_reason})")
+        print(reward_line(folder.name, result), file=sys.stderr)  # stdout carries the answer alone
     return 0 if result.answer is not None else 1
+
+
+def reward_line(run: str, result: AgentResult) -> str:
+    """How the answer was scored, and whether its case was written (and how to rate it), in one line."""
+    if result.reward is None:
+        return "reward: none (no --gold and no --judge-model), so no case was written"
+    scores = ", ".join(f"{name.upper()} {value:.2f}" for name, value in (result.metrics or {}).items()) or "judge"
+    written = f"case {result.case_id}; correct it with `memento rate {run} good|bad`" if result.case_id else "no case written"
+    return f"reward {result.reward:.2f} ({scores}); {written}"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -137,7 +159,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for s in summary["iterations"]:
             o = s["overall"]
             metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("em", "f1", "pm") if k in o)
-            print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}")
+            print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}  missing={o['missing']}")
         print(f"report: {summary['out']}/report.md")
     return 0
 
@@ -170,13 +192,33 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rate(args: argparse.Namespace) -> int:
+    from memento_client.eval.rating import parse_verdict, rate, rated_case
+    from memento_client.session import tool_session
+
+    reward = parse_verdict(args.verdict)
+    folder = runs.find_run(args.run)
+    task, iteration, case_id = rated_case(folder, args.task)
+    config = _config(args)  # no model needed: only the memory server is called
+    recorded = read_config(folder).get("mcp_config")
+    entries = load_mcp_config(args.mcp_config or (Path(recorded) if recorded else None))
+
+    async def rating() -> dict[str, Any]:
+        async with tool_session(config, entries=entries, log_dir=folder / "logs") as host:
+            return await rate(host, folder, task, iteration, case_id, reward)
+
+    done = anyio.run(rating)
+    print(f"{folder.name} task {task} (iteration {iteration}): case {case_id} reward {done['old_reward']:.2f} -> {done['new_reward']:.2f}")
+    return 0
+
+
 def cmd_servers(_: argparse.Namespace) -> int:
     for server in installed_servers():
         print("\n".join(server.lines()) + "\n")
     return 0
 
 
-COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "servers": cmd_servers}
+COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers}
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -13,37 +12,47 @@ from typing import Any
 from memento_client.config import ClientConfig
 from memento_client.eval.datasets import Item, load_dataset
 from memento_client.eval.report import write_report
-from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval
+from memento_client.eval.runfiles import CONFIG, write_json, write_tasks
+from memento_client.eval.runner import EvalPlan, ResultWriter, result_row, run_eval, task_record
 from memento_client.eval.runs import new_run_dir
 from memento_client.loop.agent import AgentResult
-from memento_client.mcp.config import ServerEntry
+from memento_client.mcp.config import ServerEntry, mcp_config_file
 from memento_client.session import agent_session
 from memento_client.view import LiveView
 
 
 def run_record(config: ClientConfig, **extra: Any) -> dict[str, Any]:
-    """What a run folder's config.json records: the options and the models (never secrets)."""
+    """What a run folder's config.json records: the options, the models (never secrets), and the MCP
+    config file used (null: the embedded default), which `memento rate` reaches the run's case bank by."""
     models = {role: config.model_for(role) for role in ("planner", "executor", "judge")}
     settings = config.model_dump(mode="json", exclude={"api_key"})
-    return {**extra, "memory": config.memory, "models": models, "client": settings, "created": time.time()}
+    policy = {"memory": config.memory, "cases_temperature": config.cases_temperature}
+    mcp_file = mcp_config_file(config.mcp_config)
+    servers = {"mcp_config": str(mcp_file.resolve()) if mcp_file else None}
+    return {**extra, **policy, **servers, "models": models, "client": settings, "created": time.time()}
 
 
-async def ask(config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool) -> AgentResult:
+async def ask(
+    config: ClientConfig, entries: list[ServerEntry], question: str, notes: Sequence[str], live: bool, gold: Sequence[str] = ()
+) -> tuple[Path, AgentResult]:
+    """Answer `question` in a new run folder (returned with the result); `gold` answers score it."""
     folder = new_run_dir("ask")
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text(json.dumps(run_record(config, kind="ask", question=question), indent=2))
+    write_json(folder / CONFIG, run_record(config, kind="ask", question=question, gold=list(gold)))
+    item = Item("1", question, list(gold), "ask")
+    write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None
     logs = folder / "logs" if live else None  # the live view owns the terminal
     try:
         async with agent_session(config, entries=entries, listeners=[view] if view else [], run_id=folder.name, log_dir=logs) as agent:
-            result = await agent.run(question, notes=notes, task_id="1")
+            result = await agent.run(question, gold=item.answers or None, notes=notes, task_id=item.id)
     finally:
         if view is not None:
             view.close()
     writer = ResultWriter(folder / "iter-1")
-    await writer.write(result_row(Item("1", question, [], "ask"), 1, result), result.events)
+    await writer.write(result_row(item, 1, result), result.events)
     writer.close()
-    return result
+    return folder, result
 
 
 def _progress(iteration: int, done: int, row: dict[str, Any]) -> None:

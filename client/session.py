@@ -1,4 +1,5 @@
-"""An agent ready to run: model endpoint checked, MCP servers started, everything closed on exit."""
+"""Sessions: the MCP servers started (`tool_session`, no model needed), or an agent ready to run on them
+(`agent_session`: model endpoint checked too); everything closed on exit."""
 
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ from memento_client.mcp.host import Host
 
 
 @asynccontextmanager
+async def tool_session(
+    config: ClientConfig, *, entries: list[ServerEntry] | None = None, log_dir: Path | None = None
+) -> AsyncIterator[Host]:
+    entries = entries if entries is not None else load_mcp_config(config.mcp_config)
+    async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s, log_dir=log_dir) as host:
+        yield host
+
+
+@asynccontextmanager
 async def agent_session(
     config: ClientConfig,
     *,
@@ -24,10 +34,9 @@ async def agent_session(
     log_dir: Path | None = None,
 ) -> AsyncIterator[Agent]:
     config.require_models()
-    entries = entries if entries is not None else load_mcp_config(config.mcp_config)
     llm = LLM(config)
     try:
-        async with Host(entries, deny=config.tools_deny, tool_timeout=config.tool_timeout_s, log_dir=log_dir) as host:
+        async with tool_session(config, entries=entries, log_dir=log_dir) as host:
             yield Agent(llm, host, config, listeners=listeners, run_id=run_id)
     finally:
         await llm.aclose()

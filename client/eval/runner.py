@@ -1,8 +1,9 @@
 """`memento eval`: run a question set through the agent for K iterations, carrying the case bank over.
 
-A run folder holds `config.json` and, per iteration, `results.jsonl` (one scored line per finished
-task) and `trajectories.jsonl`. Resuming (the same `--out`) skips every task that has a result
-line, so a finished task is never paid for twice; a task interrupted mid-way runs again.
+A run folder holds `config.json`, the question set (`tasks.jsonl`) and, per iteration, `results.jsonl`
+(one scored line per finished task) and `trajectories.jsonl` (see `runfiles`). Resuming (the same
+`--out`) skips every task that has a complete result line, so a finished task is never paid for twice;
+a task interrupted mid-way (its line missing or torn, and then cut off) runs again.
 """
 
 from __future__ import annotations
@@ -18,12 +19,25 @@ from typing import Any
 import anyio
 
 from memento_client.eval.datasets import Item
-from memento_client.eval.report import read_jsonl
+from memento_client.eval.runfiles import (
+    CONFIG,
+    MEMORY_STATS,
+    RESULTS,
+    TRAJECTORIES,
+    cut_torn_line,
+    read_config,
+    read_jsonl,
+    read_tasks,
+    write_json,
+    write_tasks,
+)
+from memento_client.loop import cases as case_bank
 from memento_client.loop.agent import Agent
 from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
+RECORD_DEFAULTS = {"cases_temperature": 0.0}  # what a run recorded before the key existed meant
 
 
 @dataclass
@@ -44,22 +58,33 @@ class EvalPlan:
         return f"task:{Path(str(self.config.get('dataset', ''))).stem}:{item.id}"
 
 
+def task_record(item: Item) -> dict[str, Any]:
+    """What the run folder records of a question (tasks.jsonl)."""
+    return {"id": item.id, "source": item.source, "question": item.question}
+
+
 def prepare(plan: EvalPlan) -> None:
     """Create the run folder, or check that an existing one is the same run (resume)."""
-    config_file = plan.out / "config.json"
+    config_file = plan.out / CONFIG
     if config_file.exists():
-        recorded = json.loads(config_file.read_text())
-        for key in ("dataset", "limit", "seed", "memory", "same_task_cases"):
-            if recorded.get(key) != plan.config.get(key):
+        recorded = read_config(plan.out)
+        for key in ("dataset", "limit", "seed", "memory", "cases_temperature", "same_task_cases"):
+            before, now = recorded.get(key, RECORD_DEFAULTS.get(key)), plan.config.get(key, RECORD_DEFAULTS.get(key))
+            if before != now:
                 raise ConfigError(
-                    f"{plan.out} holds a run with {key}={recorded.get(key)!r}, not {plan.config.get(key)!r}; "
+                    f"{plan.out} holds a run with {key}={before!r}, not {now!r}; "
                     "resume with the same options or choose another --out"
                 )
+        tasks = read_tasks(plan.out)
+        if tasks is not None and [t["id"] for t in tasks] != [item.id for item in plan.items]:
+            raise ConfigError(f"{plan.out} holds a run of other questions than {plan.config.get('dataset')} gives now; choose another --out")
         recorded["iterations"] = max(recorded.get("iterations", 1), plan.iterations)
-        config_file.write_text(json.dumps(recorded, indent=2))
-        return
-    plan.out.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(json.dumps({**plan.config, "iterations": plan.iterations, "created": time.time()}, indent=2))
+        write_json(config_file, recorded)
+    else:
+        plan.out.mkdir(parents=True, exist_ok=True)
+        write_json(config_file, {**plan.config, "iterations": plan.iterations, "created": time.time()})
+    if read_tasks(plan.out) is None:  # new runs, and runs begun before the question set was recorded
+        write_tasks(plan.out, map(task_record, plan.items))
 
 
 def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
@@ -82,12 +107,15 @@ def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
 
 
 class ResultWriter:
-    """Appends to the iteration's JSONL files, one task at a time, flushed per line."""
+    """Appends to the iteration's JSONL files, one task at a time, flushed per line. A line left
+    unfinished by an interrupted run is cut off first, so the next line does not fuse with it."""
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
-        self.results = (folder / "results.jsonl").open("a", encoding="utf-8")
-        self.trajectories = (folder / "trajectories.jsonl").open("a", encoding="utf-8")
+        for name in (RESULTS, TRAJECTORIES):
+            cut_torn_line(folder / name)
+        self.results = (folder / RESULTS).open("a", encoding="utf-8")
+        self.trajectories = (folder / TRAJECTORIES).open("a", encoding="utf-8")
         self.lock = anyio.Lock()
 
     async def write(self, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
@@ -106,9 +134,9 @@ class ResultWriter:
 async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: Progress | None = None) -> int:
     """Run the tasks of one iteration not yet done; returns how many ran."""
     folder = plan.out / f"iter-{iteration}"
-    done = {row["id"] for row in read_jsonl(folder / "results.jsonl")}
+    writer = ResultWriter(folder)  # first: it cuts a torn last line, whose task then counts as not done
+    done = {row["id"] for row in read_jsonl(folder / RESULTS)}
     todo = [item for item in plan.items if item.id not in done]
-    writer = ResultWriter(folder)
     limiter = anyio.CapacityLimiter(plan.concurrency)
     finished = len(done)
 
@@ -143,6 +171,10 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
 
 
 async def run_eval(agent: Agent, plan: EvalPlan, progress: Progress | None = None) -> None:
+    """Every iteration, then the case bank's state (memory_stats.json) for the report."""
     prepare(plan)
     for iteration in range(1, plan.iterations + 1):
         await run_iteration(agent, plan, iteration, progress)
+    stats = await case_bank.stats(agent.host) if agent.config.memory != "off" else None
+    if stats is not None:
+        write_json(plan.out / MEMORY_STATS, stats.model_dump(mode="json"))

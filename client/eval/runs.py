@@ -1,13 +1,23 @@
-"""Past runs under `<data dir>/runs`: `memento runs` lists them, `memento show RUN [TASK]` replays one."""
+"""Past runs under `<data dir>/runs`: `memento runs` lists them, `memento show RUN [TASK]` replays one;
+a task is named by its id or its 1-based index in the run's question set."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from memento_client.eval.report import iteration_dirs, read_jsonl, summarize
+from memento_client.eval.report import run_summary
+from memento_client.eval.runfiles import (
+    CONFIG,
+    RESULTS,
+    TRAJECTORIES,
+    iteration_dirs,
+    iteration_number,
+    read_config,
+    read_jsonl,
+    read_tasks,
+)
 from memento_core import paths
 from memento_core.errors import ConfigError
 
@@ -29,7 +39,7 @@ def new_run_dir(kind: str) -> Path:
 def find_run(name: str) -> Path:
     """A run by folder path or by name under the runs root."""
     for candidate in (Path(name), runs_root() / name):
-        if (candidate / "config.json").exists():
+        if (candidate / CONFIG).exists():
             return candidate
     raise ConfigError(f"no run {name!r} (see `memento runs`)")
 
@@ -38,17 +48,17 @@ def list_runs() -> list[dict[str, Any]]:
     rows = []
     root = runs_root()
     for folder in sorted(root.iterdir() if root.exists() else [], key=lambda p: p.stat().st_mtime):
-        if not (folder / "config.json").exists():
+        if not (folder / CONFIG).exists():
             continue
-        config = json.loads((folder / "config.json").read_text())
-        iterations = iteration_dirs(folder)
-        last = summarize(read_jsonl(iterations[-1] / "results.jsonl"))["overall"] if iterations else {"n": 0}
+        config = read_config(folder)
+        summaries = run_summary(folder)
+        last = summaries[-1]["overall"] if summaries else {"n": 0}
         rows.append(
             {
                 "run": folder.name,
                 "kind": config.get("kind", "eval"),
                 "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(config.get("created", 0))),
-                "iterations": len(iterations),
+                "iterations": len(summaries),
                 "tasks": last.get("n", 0),
                 "em": last.get("em"),
                 "f1": last.get("f1"),
@@ -58,14 +68,32 @@ def list_runs() -> list[dict[str, Any]]:
     return rows
 
 
+def task_ids(run: Path) -> list[str]:
+    """The run's question ids in order: as recorded, else as they first appear in its results (older runs)."""
+    tasks = read_tasks(run)
+    if tasks is not None:
+        return [t["id"] for t in tasks]
+    return list(dict.fromkeys(row["id"] for folder in iteration_dirs(run) for row in read_jsonl(folder / RESULTS)))
+
+
+def task_id(run: Path, task: str) -> str:
+    """The id of `task`, given as an id or as a 1-based index into the run's questions."""
+    ids = task_ids(run)
+    if task in ids:
+        return task
+    if task.isdigit() and 1 <= int(task) <= len(ids):
+        return ids[int(task) - 1]
+    raise ConfigError(f"run {run.name} has no task {task!r}: name one of its {len(ids)} by id or 1..{len(ids)} (see `memento show {run.name}`)")
+
+
 def trajectories(run: Path, task: str | None = None) -> list[dict[str, Any]]:
-    """Trajectories of a run (all iterations), or those of one task id (or the task's 1-based index)."""
-    found = []
+    """Trajectories of a run (all iterations), or those of one task; a task run again after an
+    interruption shows its finished attempt."""
+    wanted = task_id(run, task) if task is not None else None
+    found: dict[tuple[int, str], dict[str, Any]] = {}
     for folder in iteration_dirs(run):
-        for n, row in enumerate(read_jsonl(folder / "trajectories.jsonl"), 1):
-            row["iteration"] = int(folder.name.split("-")[1])
-            if task is None or row["id"] == task or str(n) == task:
-                found.append(row)
-    if task is not None and not found:
-        raise ConfigError(f"run {run.name} has no task {task!r}")
-    return found
+        iteration = iteration_number(folder)
+        for row in read_jsonl(folder / TRAJECTORIES):
+            if wanted is None or row["id"] == wanted:
+                found[(iteration, row["id"])] = {**row, "iteration": iteration}
+    return list(found.values())

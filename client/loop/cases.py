@@ -1,5 +1,6 @@
-"""The case bank as the loop sees it: memento-memory's `retrieve_cases` and `write_case`, on whichever
-server offers them, called with the tools' own parameters and read with the memory package's models."""
+"""The case bank as the client sees it: memento-memory's tools (`retrieve_cases`, `write_case` for the loop;
+`get_case`, `update_case`, `memory_stats` for rating and reports), on whichever server offers them,
+called with the tools' own parameters and read with the memory package's models."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from memento_client.errors import ClientError
 from memento_client.mcp.host import Host, ToolInfo, ToolOutcome
-from memento_memory.models import NewCase, RetrievedCases, WriteReport
+from memento_memory.models import BankStats, Case, NewCase, RetrievedCases, WriteReport
 
 log = logging.getLogger(__name__)
-RETRIEVE, WRITE = "retrieve_cases", "write_case"
+RETRIEVE, WRITE, GET, UPDATE, STATS = "retrieve_cases", "write_case", "get_case", "update_case", "memory_stats"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -44,17 +46,33 @@ def write_arguments(case: NewCase) -> dict[str, Any]:
     return case.model_dump(mode="json", exclude={"trust", "id"}, exclude_defaults=True)
 
 
-def read_result(outcome: ToolOutcome, model: type[M], tool: str) -> M | None:
-    """The tool's result as `model`; None (logged) when the call failed or returned something else."""
+def read_result(outcome: ToolOutcome, model: type[M], tool: str) -> M:
+    """The tool's result as `model`; `ClientError` saying why when the call failed or returned something else."""
     if outcome.is_error:
-        log.warning("%s failed: %s", tool, outcome.text)
-        return None
+        raise ClientError(f"{tool} failed: {outcome.text}")
     try:
         if outcome.structured is not None:
             return model.model_validate(outcome.structured)
         return model.model_validate_json(outcome.text)
     except ValidationError as exc:
-        log.warning("%s returned no %s: %s", tool, model.__name__, exc)
+        raise ClientError(f"{tool} returned no {model.__name__}: {exc.errors()[0]['msg']}") from exc
+
+
+async def call(host: Host, name: str, arguments: dict[str, Any], model: type[M]) -> M:
+    """Call memory tool `name` and read its result; `ClientError` when no server offers it or the call fails."""
+    tool = _find_tool(host, name)
+    if tool is None:
+        failed = "".join(f"; {server}: {reason}" for server, reason in host.failed.items())
+        raise ClientError(f"no MCP server offers the memory tool {name} (is memento-memory in the MCP config, and {name} allowed?){failed}")
+    return read_result(await host.call(tool.qualified, arguments), model, name)
+
+
+async def _or_none(host: Host, name: str, arguments: dict[str, Any], model: type[M]) -> M | None:
+    """`call` for the loop: a failure is logged and the task goes on without the case bank."""
+    try:
+        return await call(host, name, arguments, model)
+    except ClientError as exc:
+        log.warning("%s", exc)
         return None
 
 
@@ -68,11 +86,9 @@ async def retrieve(
     own_tag: str | None = None,
 ) -> RetrievedCases | None:
     """Up to `k` cases for `task`, split positive/negative; None when memory is off, absent or failing."""
-    tool = _find_tool(host, RETRIEVE)
-    if tool is None or policy == "off" or k == 0:
+    if _find_tool(host, RETRIEVE) is None or policy == "off" or k == 0:
         return None
-    outcome = await host.call(tool.qualified, retrieve_arguments(task, k, policy, temperature, exclude_own, own_tag))
-    return read_result(outcome, RetrievedCases, RETRIEVE)
+    return await _or_none(host, RETRIEVE, retrieve_arguments(task, k, policy, temperature, exclude_own, own_tag), RetrievedCases)
 
 
 async def write(
@@ -86,8 +102,7 @@ async def write(
     tags: list[str] = (),
 ) -> str | None:
     """Store the finished task as a case; returns its id, or None (no memory tool, no reward, or a failure)."""
-    tool = _find_tool(host, WRITE)
-    if tool is None or reward is None:  # a case without an outcome would teach the policy nothing true
+    if _find_tool(host, WRITE) is None or reward is None:  # a case without an outcome would teach the policy nothing true
         return None
     case = NewCase(
         task=task,
@@ -99,5 +114,16 @@ async def write(
         source="memento-client",
         tags=list(tags),
     )
-    report = read_result(await host.call(tool.qualified, write_arguments(case)), WriteReport, WRITE)
+    report = await _or_none(host, WRITE, write_arguments(case), WriteReport)
     return report.cases[0].id if report is not None and report.cases else None
+
+
+async def set_reward(host: Host, case_id: str, reward: float) -> tuple[Case, Case]:
+    """Give a stored case a new reward (the bank re-learns from it); the case before and after."""
+    before = await call(host, GET, {"case_id": case_id}, Case)
+    return before, await call(host, UPDATE, {"case_id": case_id, "reward": reward}, Case)
+
+
+async def stats(host: Host) -> BankStats | None:
+    """The case bank's counts and learned policy's state; None without a memory server (a failure is logged)."""
+    return await _or_none(host, STATS, {}, BankStats) if _find_tool(host, STATS) is not None else None

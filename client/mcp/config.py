@@ -87,13 +87,19 @@ def parse_mcp_config(document: Any, source: str = "mcp.json") -> list[ServerEntr
     return [_entry(name, raw, source) for name, raw in servers.items()]
 
 
-def load_mcp_config(path: Path | None) -> list[ServerEntry]:
-    """The entries of `path`, else of ./mcp.json, else the embedded default."""
+def mcp_config_file(path: Path | None) -> Path | None:
+    """The file `load_mcp_config(path)` reads: `path`, else ./mcp.json when there is one; None: the embedded default."""
     if path is None:
         local = Path("mcp.json")
-        if not local.exists():
-            return parse_mcp_config(DEFAULT_MCP_CONFIG, "embedded default")
-        path = local
+        return local if local.exists() else None
+    return path
+
+
+def load_mcp_config(path: Path | None) -> list[ServerEntry]:
+    """The entries of `path`, else of ./mcp.json, else the embedded default."""
+    path = mcp_config_file(path)
+    if path is None:
+        return parse_mcp_config(DEFAULT_MCP_CONFIG, "embedded default")
     try:
         document = json.loads(Path(path).read_text())
     except FileNotFoundError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -17,6 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 def toy_entry(name: str = "toy", **kwargs) -> ServerEntry:
     """The test-only toy MCP server (tests/client/toy_server.py) as an mcp.json entry."""
     return ServerEntry(name=name, command=sys.executable, args=("-m", "tests.client.toy_server"), cwd=str(REPO), **kwargs)
+
+
+def with_memory(workspace: Path) -> None:
+    """Add the real memory server (feature-hash embeddings: no torch start-up, bank in workspace/bank) to
+    the workspace's mcp.json."""
+    config = json.loads((workspace / "mcp.json").read_text())
+    args = ["-m", "memento_memory", "--db", str(workspace / "bank"), "--model", "feature-hash"]
+    config["mcpServers"]["memory"] = {"command": sys.executable, "args": args, "cwd": str(REPO)}
+    (workspace / "mcp.json").write_text(json.dumps(config))
 
 
 def make_config(fake, **overrides) -> ClientConfig:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from mcp import Client
 
+from memento_client.errors import ClientError
 from memento_client.loop.cases import read_result, retrieve_arguments, write_arguments
 from memento_client.loop.planner import cases_text
 from memento_client.mcp.host import ToolOutcome
@@ -44,8 +45,10 @@ def test_results_are_read_with_the_memory_models():
     read = read_result(ToolOutcome("", False, found.model_dump(mode="json")), RetrievedCases, "retrieve_cases")
     assert read is not None and [c.id for c in read.positive] == ["a"] and read.ids == ["a", "b"]
     assert read_result(ToolOutcome(found.model_dump_json(), False), RetrievedCases, "retrieve_cases") == read
-    assert read_result(ToolOutcome("boom", True), RetrievedCases, "retrieve_cases") is None
-    assert read_result(ToolOutcome("", False, {"case_id": "x"}), WriteReport, "write_case") is None  # not the contract
+    with pytest.raises(ClientError, match="^retrieve_cases failed: boom$"):
+        read_result(ToolOutcome("boom", True), RetrievedCases, "retrieve_cases")
+    with pytest.raises(ClientError, match="^write_case returned no WriteReport: Field required$"):  # not the contract
+        read_result(ToolOutcome("", False, {"case_id": "x"}), WriteReport, "write_case")
 
 
 def test_the_planner_sees_successes_and_failures_apart():

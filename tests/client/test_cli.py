@@ -1,17 +1,19 @@
-"""The `memento` command: version, servers, ask (with and without a model), runs and show."""
+"""The `memento` command: version, servers, ask (with and without a model, with gold answers), runs and show."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import pytest
 
 from memento_client.cli import ask_entries, run
+from memento_client.eval.runs import runs_root
 from memento_client.mcp.config import parse_mcp_config
 from memento_core.version import package_version
-from tests.client.conftest import REPO
+from tests.client.conftest import REPO, with_memory
 from tests.client.scripted import AgentScript
 
 
@@ -59,6 +61,38 @@ def test_ask_prints_the_answer_then_show_replays_it(capsys, tmp_path, fake_opena
     assert len(listing) == 2 and all(line.startswith("ask-") for line in listing)
     assert run(["show", listing[-1].split()[0], "1"]) == 0
     assert "toy__add" in capsys.readouterr().out
+
+
+def _ask_workspace(tmp_path, fake_openai, monkeypatch) -> list[str]:
+    """./mcp.json with the toy server and the real memory server, the scripted model; returns the model flags."""
+    toy = {"command": sys.executable, "args": ["-m", "tests.client.toy_server"], "cwd": str(REPO)}
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"toy": toy}}))
+    with_memory(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    fake_openai.responder = AgentScript(answers={"What is 2+3?": "5"}, tool=("toy__add", {"a": 2, "b": 3}))
+    return ["--base-url", fake_openai.url, "--model", "fake-model"]
+
+
+def test_ask_with_gold_scores_the_answer_and_writes_the_reward_into_its_case(capsys, tmp_path, fake_openai, monkeypatch):
+    base = _ask_workspace(tmp_path, fake_openai, monkeypatch)
+    assert run(["ask", "What is 2+3?", "--gold", "five", "--gold", "5", *base]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip() == "5"
+    line = captured.err.strip().splitlines()[-1]
+    found = re.fullmatch(r"reward 1\.00 \(EM 1\.00, F1 1\.00\); case (\S+); correct it with `memento rate (ask-\S+) good\|bad`", line)
+    assert found, line
+    [row] = [json.loads(x) for x in (runs_root() / found[2] / "iter-1" / "results.jsonl").read_text().splitlines()]
+    assert (row["gold"], row["em"], row["f1"], row["reward"], row["case_id"]) == (["five", "5"], 1.0, 1.0, 1.0, found[1])
+
+    # with a judge, PM joins the metrics and the judge's verdict is the reward
+    assert run(["ask", "What is 2+3?", "--gold", "6", "--judge-model", "fake-judge", "--json", *base]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["metrics"], result["reward"]) == ({"em": 0.0, "f1": 0.0, "pm": 0.0}, 0.0) and result["case_id"]
+    assert (runs_root() / result["run"] / "config.json").exists()
+
+    # without gold or judge there is no reward, so no case
+    assert run(["ask", "What is 2+3?", *base]) == 0
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "reward: none (no --gold and no --judge-model), so no case was written"
 
 
 def test_attached_files_open_their_folder_to_the_documents_server():
