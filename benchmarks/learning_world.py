@@ -64,7 +64,12 @@ class Task:
 
     @property
     def gold(self) -> str:
-        return str(10000 + _number("gold", self.kind, self.company) % 90000)
+        return gold(self.kind, self.company)
+
+
+def gold(kind: int, company: str) -> str:
+    """The fixed answer to the question of `kind` about `company`."""
+    return str(10000 + _number("gold", kind, company) % 90000)
 
 
 def tasks(per_kind: int, seed: int) -> list[Task]:

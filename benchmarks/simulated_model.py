@@ -25,7 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from benchmarks.learning_world import KINDS, METHOD_IN_PLAN, World, _number, kind_of
+from benchmarks.learning_world import KINDS, METHOD_IN_PLAN, World, _number, gold, kind_of
 from tests.fakes.openai_server import FakeOpenAI, RecordedRequest, Reply, error_reply, serve, text_reply
 
 PLANNER_MARK = "planner of a research agent"  # memento_client.loop.planner.SYSTEM
@@ -80,8 +80,7 @@ def gold_of(question: str) -> str:
     found = kind_of(question)
     if found is None:
         return ""
-    kind, company = found
-    return str(10000 + _number("gold", kind, company) % 90000)
+    return gold(*found)
 
 
 def plan_json(subtask: str) -> str:
