@@ -61,7 +61,7 @@ ARMS = (
     Arm("similarity", "similarity"),
     Arm("learned", "learned"),
     Arm("learned+utility", "learned", ("--utility-weight", "1.0")),
-    Arm("learned+credit", "learned", ("--credit-depth", "2")),
+    Arm("learned+credit", "learned", ("--utility-weight", "1.0", "--credit-depth", "2")),
 )
 VARIANTS = ("static", "drift")
 
@@ -362,7 +362,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="Fewer tasks, seeds and iterations (a few minutes).")
     parser.add_argument("--seeds", type=int, help="Seeds (worlds) per arm (default 3, quick 2).")
-    parser.add_argument("--per-kind", type=int, help="Companies per look-alike pair (tasks = 6 x this; default 10, quick 4).")
+    parser.add_argument("--per-kind", type=int, help="Companies per look-alike pair (tasks = 6 x this; default 16, quick 4).")
     parser.add_argument("--iterations", type=int, help="Iterations per run (default 5, quick 4).")
     parser.add_argument("--concurrency", type=int, default=4, help="memento eval --concurrency.")
     parser.add_argument("--arms", help=f"Comma-separated arms of {[a.name for a in ARMS]} (default: every arm the memory server accepts).")
@@ -371,7 +371,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="Folder for the runs (kept); default a temporary folder, deleted at the end.")
     args = parser.parse_args()
     args.seeds = args.seeds or (2 if args.quick else 3)
-    args.per_kind = args.per_kind or (4 if args.quick else 10)
+    args.per_kind = args.per_kind or (4 if args.quick else 16)
     args.iterations = args.iterations or (4 if args.quick else 5)
     variants = list(VARIANTS) if (args.variant or "both") == "both" else [args.variant]
     figure = args.figure or FIGURES / ("learning-quick.png" if args.quick else "learning.png")

@@ -36,7 +36,7 @@ def test_learned_policy_learns_online_to_prefer_the_case_that_worked(bank):
     assert learned.ids == ["useful", "look-alike"]
     assert learned.positive[0].score > learned.positive[1].score
     stats = bank.stats().scorer
-    assert stats.transitions == 2 * len(QUERIES) and stats.trained_steps > 0
+    assert stats.transitions == 4 * len(QUERIES) and stats.trained_steps > 0 and stats.gate.open
 
 
 def test_another_bank_instance_reuses_the_saved_scorer(config):
