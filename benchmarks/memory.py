@@ -1,6 +1,6 @@
 """Case-memory benchmark: retrieval latency (in-process and over MCP stdio), the authors' reference
-retrieval, write and import throughput, ANN recall, a learned-vs-similarity policy simulation, and
-the learned scorer's AUC on Memento's training data.
+retrieval, write and import throughput, ANN recall, and the learned scorer's AUC on Memento's
+training data (whether learning helps end to end: `benchmarks.learning`).
 
     python -m benchmarks.memory [--quick] [--data ../shared/data]
 
@@ -290,10 +290,8 @@ def main() -> None:
         result["write_cases_per_s"] = time_embedded_writes(embedder, [f"{t} !" for t in texts[:1000]], workdir)
         result["import_memento_s"] = time_import(args.data, workdir)
 
-        from benchmarks.memory_sim import scorer_auc, simulate
+        from benchmarks.scorer_auc import scorer_auc
 
-        log("policy simulation...")
-        result["policy_simulation"] = simulate(cache, workdir, rounds=16 if args.quick else 30)
         log("scorer AUC on Memento's training data...")
         result["training_data_auc"] = scorer_auc(args.data, cache)
     print(json.dumps(result))

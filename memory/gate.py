@@ -14,6 +14,7 @@ import numpy as np
 
 from memento_memory.models import GateState
 
+
 def _log_loss(p: np.ndarray, y: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
