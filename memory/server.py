@@ -91,7 +91,10 @@ def build_server(settings: MemorySettings) -> MCPServer:
         k: Annotated[int, Field(description="How many cases to return (the paper's best: 4).", ge=1, le=1000)] = 4,
         policy: Annotated[
             Literal["similarity", "learned"],
-            Field(description="similarity: most similar tasks. learned: re-rank similar cases by predicted usefulness."),
+            Field(
+                description="similarity: most similar tasks. learned: re-rank similar cases by predicted usefulness "
+                "(similarity's order until the learned scorer predicts outcomes better; see memory_stats scorer.gate)."
+            ),
         ] = "similarity",
         tags: Tags = [],  # noqa: B006 (pydantic copies defaults)
         source: Source = None,
