@@ -155,3 +155,18 @@ def test_an_older_banks_transitions_table_is_upgraded_in_place(config):
         report = bank.write([{"task": QUERIES[0], "reward": 1.0, "retrieved_case_ids": ["useful"]}])
         assert report.transitions == 1
         assert bank.store.read_transitions().column("from_case").to_pylist() == [report.created[0]]
+
+
+def test_every_bank_sharing_the_table_agrees_on_the_gate_and_the_utilities(config):
+    shared = config.model_copy(update={"utility_weight": 1.0})
+    with CaseBank.open(shared) as writer, CaseBank.open(shared) as reader:  # as two processes would
+        writer.write(SEEDS)
+        teach(writer)
+        reader.sync()
+        reader.learning.refresh()
+        assert reader.stats().scorer.gate == writer.stats().scorer.gate
+        assert list(reader.learning.utilities(["useful", "look-alike"], [1.0, 1.0])) == list(
+            writer.learning.utilities(["useful", "look-alike"], [1.0, 1.0])
+        )
+        useful, misleading = writer.learning.utilities(["useful", "look-alike"], [1.0, 1.0])
+        assert useful > 0.9 and misleading < 0.1  # the case that kept failing lost its standing
