@@ -62,6 +62,7 @@ ARMS = (
     Arm("learned", "learned"),
     Arm("learned+utility", "learned", ("--utility-weight", "1.0")),
     Arm("learned+credit", "learned", ("--utility-weight", "1.0", "--credit-depth", "2")),
+    Arm("learned+explore", "learned", (), {"MEMENTO_CLIENT_CASES_TEMPERATURE": "0.2"}),
 )
 VARIANTS = ("static", "drift")
 
@@ -316,7 +317,7 @@ def table(variant: str, results: dict[str, dict[int, dict[str, Any]]], iteration
     return "\n".join(lines)
 
 
-COLOURS = {"off": "tab:gray", "similarity": "tab:blue", "learned": "tab:red", "learned+utility": "tab:green", "learned+credit": "tab:purple"}
+COLOURS = {"off": "tab:gray", "similarity": "tab:blue", "learned": "tab:red", "learned+utility": "tab:green", "learned+credit": "tab:purple", "learned+explore": "tab:orange"}
 
 
 def plot(all_results: dict[str, dict[str, dict[int, dict[str, Any]]]], iterations: int, path: Path, subtitle: str) -> None:

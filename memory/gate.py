@@ -4,8 +4,13 @@ better than the similarity prior on transitions neither had trained on (prequent
 Every recorded transition carries the two success probabilities the scorer gave it just before
 training on it. Over the latest `window` of them, grouped by the task that produced them (the
 transitions of one retrieval share one reward), the gate opens when the learned head's mean
-log-loss is lower than the prior's by more than `z` standard errors (`gate_confidence`), and closes again as soon as
-that stops holding (a changed world, a scorer that went astray).
+log-loss is lower than the prior's by more than `z` standard errors (`gate_confidence`), and closes
+again when it is higher by as much (a changed world, a scorer that went astray).
+
+The two thresholds differ on purpose: once the learned ranking shows mostly helpful cases, the
+transitions it produces hold little contrast for either head, and "no longer clearly better" is then
+no evidence of being worse; closing on it would hand the ranking back to similarity exactly when
+the learned policy works.
 """
 
 from __future__ import annotations
@@ -28,8 +33,10 @@ def gate_state(
     window: int,
     min_tasks: int,
     z: float,
+    was_open: bool,
 ) -> GateState:
-    """The gate from transitions in time order (last = newest); rows without predictions are NaN."""
+    """The gate from transitions in time order (last = newest; rows without predictions are NaN),
+    given whether it was open before them."""
     known = ~(np.isnan(learned) | np.isnan(prior))
     rewards, learned, prior, groups = (a[known][-window:] for a in (rewards, learned, prior, groups))
     if not len(rewards):
@@ -41,11 +48,16 @@ def gate_state(
     gain = loss_prior - loss_learned
     tasks = len(gain)
     error = float(gain.std(ddof=1) / np.sqrt(tasks)) if tasks > 1 else float("inf")
-    opened = tasks >= min_tasks and float(gain.mean()) > z * error
+    mean = float(gain.mean())
     if tasks < min_tasks:
-        reason = f"{tasks} of the {min_tasks} held-out tasks needed"
+        opened, reason = False, f"{tasks} of the {min_tasks} held-out tasks needed"
+    elif mean > z * error:
+        opened, reason = True, "the learned scorer predicts held-out rewards better than similarity"
+    elif mean < -z * error:
+        opened, reason = False, "the learned scorer predicts held-out rewards worse than similarity"
     else:
-        reason = "the learned head predicts held-out rewards better" if opened else "the learned head is no better than similarity"
+        opened = was_open
+        reason = "no clear difference on held-out rewards: " + ("stays open" if was_open else "similarity's order stands")
     return GateState(
         open=opened,
         tasks=tasks,

@@ -33,6 +33,8 @@ class History:
     def of(cls, rows: pa.Table, config: BankConfig, case_reward: Callable[[str], float]) -> History:
         """The history of a transitions table (`store.read_transition_log()`)."""
         history = cls(config, case_reward)
+        flags = [flag for flag in rows.column("gate_open").to_pylist() if flag is not None]
+        history.gate = history.gate.model_copy(update={"open": bool(flags and flags[-1])})
         history.extend(*(rows.column(name).to_pylist() for name in ("case_id", "reward", "from_case", "p_learned", "p_prior")))
         return history
 
@@ -44,7 +46,8 @@ class History:
         learned: Sequence[float | None],
         prior: Sequence[float | None],
     ) -> None:
-        """Add transitions in the order they happened; the transitions of one task are adjacent."""
+        """Add transitions in the order they happened (the transitions of one task adjacent), recorded while
+        the gate was as it is now; the gate then moves on from that state."""
         start = len(self.groups)
         self.rewards += list(rewards)
         self.learned += [np.nan if p is None else p for p in learned]
@@ -61,6 +64,7 @@ class History:
             self.config.gate_window,
             self.config.gate_min_tasks,
             self.config.gate_confidence,
+            self.gate.open,
         )
 
     def _observe_tasks(self, case_ids: Sequence[str], rewards: Sequence[float], written: Sequence[str]) -> None:

@@ -104,6 +104,7 @@ class PolicyLearning:
                         "from_case": [t.from_case for t in transitions],
                         "p_learned": learned,
                         "p_prior": prior,
+                        "gate_open": [self._history.gate.open] * len(transitions),
                     },
                     schema=transition_schema(batch[0].shape[1]),
                 )

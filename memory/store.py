@@ -57,8 +57,9 @@ LATER_TRANSITION_COLUMNS = {
     "from_case": "CAST('' AS STRING)",  # the case written for the task: provenance
     "p_learned": "CAST(NULL AS FLOAT)",  # success predicted by the learned scorer before training on it
     "p_prior": "CAST(NULL AS FLOAT)",  # ... and by the similarity prior
+    "gate_open": "CAST(NULL AS BOOLEAN)",  # whether the learned ranking was in use when it was recorded
 }
-LOG_COLUMNS = ["case_id", "reward", "from_case", "p_learned", "p_prior", "created_at"]
+LOG_COLUMNS = ["case_id", "reward", "from_case", "p_learned", "p_prior", "gate_open", "created_at"]
 
 
 def transition_schema(dim: int) -> pa.Schema:
@@ -73,6 +74,7 @@ def transition_schema(dim: int) -> pa.Schema:
             pa.field("from_case", pa.string()),
             pa.field("p_learned", pa.float32()),
             pa.field("p_prior", pa.float32()),
+            pa.field("gate_open", pa.bool_()),
         ]
     )
 

@@ -86,15 +86,17 @@ def test_the_gate_opens_on_held_out_evidence_and_closes_when_it_stops(monkeypatc
     groups = np.array([f"task-{i // 4}" for i in range(400)], dtype=object)  # four transitions per task
     sharp = np.where(rewards == 1, 0.8, 0.2)
     blunt = np.full(400, 0.5)
-    assert gate_state(rewards, sharp, blunt, groups, 400, 24, 1.5).open  # learned predicts better
-    assert not gate_state(rewards, blunt, sharp, groups, 400, 24, 1.5).open  # prior predicts better
-    assert not gate_state(rewards, blunt, blunt, groups, 400, 24, 1.5).open  # no better: similarity stands
-    assert not gate_state(rewards[:40], sharp[:40], blunt[:40], groups[:40], 400, 24, 1.5).open  # 10 tasks: too few
+    assert gate_state(rewards, sharp, blunt, groups, 400, 24, 1.5, False).open  # learned predicts better
+    assert not gate_state(rewards, blunt, sharp, groups, 400, 24, 1.5, False).open  # prior predicts better
+    assert not gate_state(rewards, blunt, blunt, groups, 400, 24, 1.5, False).open  # no better: similarity stands
+    assert not gate_state(rewards[:40], sharp[:40], blunt[:40], groups[:40], 400, 24, 1.5, False).open  # 10 tasks: too few
     unscored = np.full(400, np.nan)
-    assert gate_state(rewards, unscored, unscored, groups, 400, 24, 1.5).tasks == 0
-    # the world changed: the learned head's latest predictions are wrong, and the window only sees those
+    assert gate_state(rewards, unscored, unscored, groups, 400, 24, 1.5, False).tasks == 0
+    # once open, no clear difference keeps it open (no contrast is no evidence against it) ...
+    assert gate_state(rewards, blunt, blunt, groups, 400, 24, 1.5, True).open
+    # ... but the world changed: the learned head's latest predictions are wrong, and the window only sees those
     later = np.concatenate([sharp[:200], 1 - sharp[200:]])
-    assert not gate_state(rewards, later, blunt, groups, 200, 24, 1.5).open
+    assert not gate_state(rewards, later, blunt, groups, 200, 24, 1.5, True).open
 
 
 def test_exploration_samples_beyond_the_top_k_and_temperature_zero_does_not(bank):
@@ -146,10 +148,12 @@ def test_an_older_banks_transitions_table_is_upgraded_in_place(config):
     import lancedb
     import pyarrow as pa
 
+    from memento_memory.store import LATER_TRANSITION_COLUMNS
+
     with CaseBank.open(config) as bank:
         bank.write(SEEDS)
     db = lancedb.connect(config.database())
-    old = pa.schema([f for f in db.open_table("transitions").schema if f.name not in ("from_case", "p_learned", "p_prior")])
+    old = pa.schema([f for f in db.open_table("transitions").schema if f.name not in LATER_TRANSITION_COLUMNS])
     db.create_table("transitions", schema=old, mode="overwrite")
     with CaseBank.open(config) as bank:
         report = bank.write([{"task": QUERIES[0], "reward": 1.0, "retrieved_case_ids": ["useful"]}])
