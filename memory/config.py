@@ -63,7 +63,7 @@ class BankConfig(BaseModel):
     gate_window: int = Field(
         512, ge=8, description="Latest held-out transitions on which the learned scorer must beat similarity to be used."
     )
-    gate_min_tasks: int = Field(24, ge=2, description="Held-out tasks needed before the learned scorer may be used.")
+    gate_min_tasks: int = Field(64, ge=2, description="Held-out tasks needed before the learned scorer may be used.")
     gate_confidence: float = Field(
         1.0, ge=0, le=10, description="Standard errors by which the learned scorer's held-out loss must beat similarity's."
     )

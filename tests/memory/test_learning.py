@@ -15,7 +15,7 @@ QUERIES = [f"What is the capital city of France, question {i}?" for i in range(1
 SEEDS_ONLY = CaseFilters(tags=["seed"])
 
 
-def teach(bank: CaseBank, rounds: int = 2) -> None:
+def teach(bank: CaseBank, rounds: int = 3) -> None:
     for query in QUERIES * rounds:
         bank.write(
             [
@@ -36,7 +36,7 @@ def test_learned_policy_learns_online_to_prefer_the_case_that_worked(bank):
     assert learned.ids == ["useful", "look-alike"]
     assert learned.positive[0].score > learned.positive[1].score
     stats = bank.stats().scorer
-    assert stats.transitions == 4 * len(QUERIES) and stats.trained_steps > 0 and stats.gate.open
+    assert stats.transitions == 6 * len(QUERIES) and stats.trained_steps > 0 and stats.gate.open
 
 
 def test_another_bank_instance_reuses_the_saved_scorer(config):
