@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ from memento_memory.config import BankConfig
 from memento_memory.errors import CaseBankError
 from memento_memory.models import CaseFilters
 from memento_servers.runtime import Command
+
+
+IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one progress line each)
 
 
 def _bank(settings: BankConfig):
@@ -28,14 +32,17 @@ def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
 
 
 def _guarded(run):
-    """Bank errors become a message on stderr and exit status 1."""
+    """Bank errors and unreadable or unwritable files become one line on stderr and exit status 1."""
 
     def wrapper(settings: BankConfig, args: argparse.Namespace) -> int:
         try:
             return run(settings, args) or 0
         except CaseBankError as exc:
             print(f"memento-memory {args.command}: {exc}", file=sys.stderr)
-            return 1
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            print(f"memento-memory {args.command}: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
     return wrapper
 
@@ -50,11 +57,14 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
 def _import(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.importers import read_cases
 
+    with args.file.open(encoding="utf-8") as handle:  # a missing file fails here, before the bank opens
+        lines = sum(1 for line in handle if line.strip())
     with _bank(settings) as bank:
         created = total = 0
-        for batch in _batches(read_cases(args.file, args.source, args.tag), settings.max_batch):
+        for batch in _batches(read_cases(args.file, args.source, args.tag), min(IMPORT_BATCH, settings.max_batch)):
             report = bank.write(batch)
             created, total = created + len(report.created), total + len(batch)
+            print(f"memento-memory import: {total} of {lines} cases read, {created} new", file=sys.stderr, flush=True)
         print(json.dumps({"read": total, "created": created, "skipped_existing": total - created}))
     return 0
 
@@ -65,6 +75,8 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 
 @_guarded
 def _export(settings: BankConfig, args: argparse.Namespace) -> int:
+    if args.file and not args.file.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder to export into", str(args.file.parent))
     with _bank(settings) as bank:
         lines = [case.model_dump_json() for case in reversed(bank.list())]
     text = "".join(line + "\n" for line in lines)

@@ -61,3 +61,17 @@ def test_the_console_script_refuses_another_model_with_a_clear_message(tmp_path,
     )
     assert done.returncode == 1
     assert "embedded with 'feature-hash'" in done.stderr and "reindex" in done.stderr
+
+
+def test_missing_files_and_folders_are_one_line_errors_and_imports_show_progress(tmp_path, capsys):
+    def errors(*argv: str) -> tuple[int, str]:
+        status = run(SPEC, [*argv, "--db", str(tmp_path / "bank"), "--model", "feature-hash"])
+        return status, capsys.readouterr().err.strip()
+
+    missing = tmp_path / "missing.jsonl"
+    assert errors("import", str(missing)) == (1, f"memento-memory import: No such file or directory: {missing}")
+    assert errors("export", str(tmp_path / "no" / "cases.jsonl")) == (
+        1, f"memento-memory export: no such folder to export into: {tmp_path / 'no'}"
+    )
+    assert errors("train", str(missing)) == (1, f"memento-memory train: No such file or directory: {missing}")
+    assert errors("import", str(MEMENTO_CASES)) == (0, "memento-memory import: 60 of 60 cases read, 60 new")
