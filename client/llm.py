@@ -214,6 +214,7 @@ class LLM:
     async def _send(self, request: dict[str, Any]) -> Any:
         adapted = False
         attempt = 0
+        where = f"{request['model']} at {self.client.base_url}"  # errors name the endpoint: the usual fix is there
         while True:
             try:
                 # The body goes out as `extra_body` (it wins over the typed arguments): it is already wire JSON,
@@ -222,17 +223,17 @@ class LLM:
                 return await self.client.chat.completions.create(model=request["model"], messages=[], extra_body=body)
             except _RETRYABLE as exc:
                 if attempt >= self.config.retries:
-                    raise LLMError(f"{request['model']}: {_describe(exc)} (after {attempt + 1} attempts)") from exc
+                    raise LLMError(f"{where}: {_describe(exc)} (after {attempt + 1} attempts)") from exc
                 delay = _retry_delay(exc, attempt)
                 log.warning("%s: %s; retrying in %.1fs", request["model"], _describe(exc), delay)
                 attempt += 1
                 await anyio.sleep(delay)
             except openai.BadRequestError as exc:
                 if adapted or not self._adapt(request, str(exc)):
-                    raise LLMError(f"{request['model']} rejected the request: {_describe(exc)}") from exc
+                    raise LLMError(f"{where} rejected the request: {_describe(exc)}") from exc
                 adapted = True
             except openai.APIStatusError as exc:
-                raise LLMError(f"{request['model']}: {_describe(exc)}") from exc
+                raise LLMError(f"{where}: {_describe(exc)}") from exc
 
     def _adapt(self, request: dict[str, Any], message: str) -> bool:
         """Change the one parameter the endpoint rejected; False when there is nothing to change."""

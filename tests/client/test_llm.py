@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from memento_client.config import ClientConfig
 from memento_client.errors import LLMError
 from memento_client.llm import LLM, Usage, uses_max_completion_tokens
 from tests.client.conftest import make_config
@@ -39,6 +40,17 @@ async def test_retries_run_out_into_a_clear_error(fake_openai):
     fake_openai.enqueue(*[error_reply(500, "boom", retry_after=0.01)] * 2)
     with pytest.raises(LLMError, match="after 2 attempts"):
         await _llm(make_config(fake_openai, retries=1)).complete("planner", USER, usage=Usage())
+
+
+async def test_an_unreachable_endpoint_is_named_in_the_error():
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = ClientConfig(model="fake-model", base_url=f"http://127.0.0.1:{port}/v1", api_key="test", retries=0)
+    with pytest.raises(LLMError, match=f"fake-model at http://127.0.0.1:{port}/v1/: Connection error"):
+        await _llm(config).complete("planner", USER, usage=Usage())
 
 
 async def test_auth_errors_are_not_retried(fake_openai):
