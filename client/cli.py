@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from memento_client.config import ClientConfig, load_config
+from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
 from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
@@ -95,6 +95,13 @@ def _config(args: argparse.Namespace) -> ClientConfig:
     return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
 
 
+def _model_config(args: argparse.Namespace) -> ClientConfig:
+    """The config of a command that needs a model: one is configured, or the endpoint serves exactly one."""
+    config = with_served_model(_config(args))
+    config.require_models()
+    return config
+
+
 def index_corpus(entry: ServerEntry, folder: Path) -> None:
     """`memento-search index FOLDER` with the search server's own command and settings (incremental)."""
     if entry.is_http:
@@ -114,8 +121,7 @@ def ask_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[Serve
 def cmd_ask(args: argparse.Namespace) -> int:
     from memento_client.commands import ask
 
-    config = _config(args)
-    config.require_models()
+    config = _model_config(args)
     files = [f.resolve() for f in args.file]
     for f in files:
         if not f.is_file():
@@ -150,8 +156,7 @@ def reward_line(run: str, result: AgentResult) -> str:
 def cmd_eval(args: argparse.Namespace) -> int:
     from memento_client.commands import evaluate
 
-    config = _config(args)
-    config.require_models()
+    config = _model_config(args)
     summary = anyio.run(evaluate, config, args)
     if args.json:
         print(json.dumps(summary, default=str))

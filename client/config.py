@@ -4,6 +4,7 @@ TOML config file > defaults. Read once by the CLI and passed down."""
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +90,27 @@ class ClientConfig(BaseModel):
         """Raise `NoModelError` (with setup help) unless the planner and executor have a model."""
         if self.model_for("planner") is None or self.model_for("executor") is None:
             raise NoModelError(NO_MODEL_HELP.format(default=DEFAULT_OPENAI_MODEL, config_file=paths.config_file()))
+
+
+def with_served_model(config: ClientConfig) -> ClientConfig:
+    """An endpoint but no model: the endpoint's only model (said on stderr); several or none: a one-line
+    error listing them or naming the endpoint. Otherwise `config` as it is."""
+    url = config.resolved_base_url()
+    if url is None or (config.model_for("planner") and config.model_for("executor")):
+        return config
+    import openai
+
+    key = config.resolved_api_key() or "not-needed"
+    try:
+        with openai.OpenAI(base_url=url, api_key=key, timeout=10, max_retries=0) as client:
+            served = [model.id for model in client.models.list()]
+    except openai.OpenAIError as exc:
+        raise NoModelError(f"no model configured, and listing the models at {url} failed ({exc}): pass --model") from exc
+    if len(served) != 1:
+        listed = ", ".join(served[:20]) or "none"
+        raise NoModelError(f"no model configured; {url} serves {listed}: choose one with --model or MEMENTO_CLIENT_MODEL")
+    print(f"memento: using {served[0]}, the one model served at {url} (--model to choose another)", file=sys.stderr)
+    return config.model_copy(update={"model": served[0]})
 
 
 def load_config(cli: dict[str, Any], config_file: Path | None = None) -> ClientConfig:

@@ -15,6 +15,7 @@ from memento_client.mcp.config import parse_mcp_config
 from memento_core.version import package_version
 from tests.client.conftest import REPO, with_memory
 from tests.client.scripted import AgentScript
+from tests.fakes.openai_server import text_reply
 
 
 def test_version(capsys):
@@ -38,6 +39,19 @@ def test_ask_without_a_model_explains_how_to_configure_one(capsys, tmp_path, mon
     err = capsys.readouterr().err
     for hint in ("OPENAI_API_KEY", "OPENAI_BASE_URL=http://localhost:11434/v1", "vLLM", "llama.cpp", "--model"):
         assert hint in err
+
+
+def test_an_endpoint_without_a_model_lends_its_only_model_or_lists_its_models(capsys, tmp_path, fake_openai, monkeypatch):
+    (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {}}))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
+    fake_openai.enqueue(text_reply(json.dumps({"thought": "t", "plan": [], "final_answer": "42"})))
+    assert run(["ask", "What is six times seven?", "--json"]) == 0
+    assert f"using fake-model, the one model served at {fake_openai.url}" in capsys.readouterr().err
+    assert fake_openai.chat_requests[0].body["model"] == "fake-model"
+    fake_openai.models = ("small", "large")
+    assert run(["ask", "What is six times seven?"]) == 2
+    assert f"no model configured; {fake_openai.url} serves small, large: choose one with --model" in capsys.readouterr().err
 
 
 def test_ask_prints_the_answer_then_show_replays_it(capsys, tmp_path, fake_openai, monkeypatch):
