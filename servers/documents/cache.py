@@ -19,26 +19,6 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class FileHashes:
-    """SHA-256 of files, remembered per (path, size, mtime) so unchanged files are hashed once."""
-
-    def __init__(self, capacity: int = 1024):
-        self._known: LRU[tuple[str, int, int], str] = LRU(capacity)
-
-    def of(self, path: Path) -> str:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        known = self._known.get(key)
-        if known is None:
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    digest.update(chunk)
-            known = digest.hexdigest()
-            self._known.put(key, known)
-        return known
-
-
 def _encode(document: Document) -> bytes:
     return gzip.compress(document.model_dump_json().encode(), compresslevel=1)
 
