@@ -8,11 +8,9 @@ from pathlib import Path
 
 from memento_core.cache import DiskCache
 from memento_core.lru import LRU
-from memento_core.units import mib
 from memento_servers.documents.model import Document
 
-FORMAT_VERSION = "1"  # bump when conversion output changes, so stale entries are ignored
-MAX_BYTES = mib(1024)
+FORMAT_VERSION = "2"  # bump when conversion output changes, so stale entries are ignored
 
 
 def content_hash(data: bytes) -> str:
@@ -28,10 +26,11 @@ def _decode(data: bytes) -> Document:
 
 
 class DocumentCache:
-    """gzip'd JSON in a cache file under `folder`, plus the last few documents in memory; `folder=None` disables it."""
+    """gzip'd JSON in a cache file under `folder`, at most `max_bytes` of entries (oldest evicted), plus the last
+    few documents in memory; `folder=None` disables it."""
 
-    def __init__(self, folder: Path | None, memory_items: int = 16):
-        self.disk = DiskCache(folder / "documents.sqlite" if folder else None, max_bytes=MAX_BYTES, encode=_encode, decode=_decode)
+    def __init__(self, folder: Path | None, max_bytes: int, memory_items: int = 16):
+        self.disk = DiskCache(folder / "documents.sqlite" if folder else None, max_bytes=max_bytes, encode=_encode, decode=_decode)
         self._memory: LRU[str, Document] = LRU(memory_items)
 
     @staticmethod

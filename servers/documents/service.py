@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from memento_core.lru import LRU
+from memento_core.units import mib
 from memento_servers.documents.cache import DocumentCache, content_hash
 from memento_servers.documents.convert import select_pages, too_large
 from memento_servers.documents.find import Hit, PassageIndex
@@ -40,6 +41,7 @@ class ServiceConfig:
     workers: int = WORKERS
     worker_memory_mb: int = WORKER_MEMORY_MB
     cache_folder: Path | None = None
+    cache_max_bytes: int = mib(1024)
     allow_hosts: tuple[str, ...] = ()
     fetch_timeout_s: float = 30.0
     semantic: bool = False
@@ -64,7 +66,7 @@ class DocumentService:
             config.workers, config.worker_memory_mb, config.timeout_s,
             advice="ask for fewer pages (pages=...) or raise --timeout-s",
         )
-        self.cache = DocumentCache(config.cache_folder)
+        self.cache = DocumentCache(config.cache_folder, config.cache_max_bytes)
         self._fetcher = None
         self._embedder = None
         self._vectors: dict[str, Any] = {}
