@@ -8,35 +8,13 @@ from pathlib import Path
 
 from memento_core.cache import DiskCache
 from memento_core.lru import LRU
-from memento_core.units import mib
 from memento_servers.documents.model import Document
 
-FORMAT_VERSION = "1"  # bump when conversion output changes, so stale entries are ignored
-MAX_BYTES = mib(1024)
+FORMAT_VERSION = "2"  # bump when conversion output changes, so stale entries are ignored
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-class FileHashes:
-    """SHA-256 of files, remembered per (path, size, mtime) so unchanged files are hashed once."""
-
-    def __init__(self, capacity: int = 1024):
-        self._known: LRU[tuple[str, int, int], str] = LRU(capacity)
-
-    def of(self, path: Path) -> str:
-        stat = path.stat()
-        key = (str(path), stat.st_size, stat.st_mtime_ns)
-        known = self._known.get(key)
-        if known is None:
-            digest = hashlib.sha256()
-            with path.open("rb") as handle:
-                while chunk := handle.read(1 << 20):
-                    digest.update(chunk)
-            known = digest.hexdigest()
-            self._known.put(key, known)
-        return known
 
 
 def _encode(document: Document) -> bytes:
@@ -48,10 +26,11 @@ def _decode(data: bytes) -> Document:
 
 
 class DocumentCache:
-    """gzip'd JSON in a cache file under `folder`, plus the last few documents in memory; `folder=None` disables it."""
+    """gzip'd JSON in a cache file under `folder`, at most `max_bytes` of entries (oldest evicted), plus the last
+    few documents in memory; `folder=None` disables it."""
 
-    def __init__(self, folder: Path | None, memory_items: int = 16):
-        self.disk = DiskCache(folder / "documents.sqlite" if folder else None, max_bytes=MAX_BYTES, encode=_encode, decode=_decode)
+    def __init__(self, folder: Path | None, max_bytes: int, memory_items: int = 16):
+        self.disk = DiskCache(folder / "documents.sqlite" if folder else None, max_bytes=max_bytes, encode=_encode, decode=_decode)
         self._memory: LRU[str, Document] = LRU(memory_items)
 
     @staticmethod

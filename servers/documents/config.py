@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from memento_core.paths import cache_dir
 from memento_core.settings import ServerSettings
@@ -18,10 +18,13 @@ class DocumentsSettings(ServerSettings):
     """Settings of memento-documents (env MEMENTO_DOCUMENTS_*, TOML [documents])."""
 
     roots: list[Path] = Field(
-        default_factory=lambda: [Path.cwd()],
-        description="Folders whose files may be read (repeatable); relative paths resolve against the first.",
+        default_factory=lambda: [Path(".")],
+        description="Folders whose files may be read (repeatable; default the working directory); source paths "
+        "resolve against the first. A relative root is refused when the working directory is /, and a root that "
+        "is / needs --allow-filesystem-root.",
         json_schema_extra={"cli": "--root"},
     )
+    allow_filesystem_root: bool = Field(False, description="Allow a root that is / itself: every file on the disk.")
     max_file_mb: float = Field(50, gt=0, description="Largest file or download converted, in MiB.")
     max_pages: int = Field(2000, gt=0, description="Most pages (or slides, chapters) converted per document.")
     max_rows: int = Field(5000, gt=0, description="Most rows read per spreadsheet sheet or JSONL file.")
@@ -32,6 +35,7 @@ class DocumentsSettings(ServerSettings):
     workers: int = Field(WORKERS, ge=1, le=16, description="Warm worker processes that convert documents.")
     worker_memory_mb: int = Field(WORKER_MEMORY_MB, ge=256, description="Address-space limit of each worker process, in MiB.")
     cache: bool = Field(True, description="Keep converted documents on disk, keyed by content hash.")
+    cache_mb: float = Field(1024, gt=0, description="Most the document cache keeps on disk, in MiB; the oldest entries are evicted.")
     default_max_chars: int = Field(20_000, ge=1000, description="Characters read_document returns when max_chars is not given.")
     allow_hosts: list[str] = Field(
         default_factory=list,
@@ -48,10 +52,27 @@ class DocumentsSettings(ServerSettings):
     def _roots_are_folders(cls, roots: list[Path]) -> list[Path]:
         if not roots:
             raise ValueError("give at least one --root folder")
+        roots = [root.expanduser() for root in roots]
+        cwd = Path.cwd()
+        relative = [str(root) for root in roots if not root.is_absolute()]
+        if relative and cwd.parent == cwd:
+            raise ValueError(
+                f"relative root {', '.join(relative)} would resolve against the working directory {cwd} (where hosts "
+                "such as Claude Desktop start servers): pass an absolute folder, e.g. --root ~/papers"
+            )
         missing = [str(root) for root in roots if not root.is_dir()]
         if missing:
             raise ValueError(f"not an existing folder: {', '.join(missing)}")
         return [root.resolve() for root in roots]
+
+    @model_validator(mode="after")
+    def _no_filesystem_root_by_accident(self) -> DocumentsSettings:
+        if not self.allow_filesystem_root and any(root.parent == root for root in self.roots):
+            raise ValueError(
+                "a root is / (the whole disk): pass --root with an absolute folder, or --allow-filesystem-root "
+                "to really serve every file"
+            )
+        return self
 
     def service_config(self) -> ServiceConfig:
         limits = Limits(
@@ -62,5 +83,6 @@ class DocumentsSettings(ServerSettings):
         return ServiceConfig(
             roots=list(self.roots), limits=limits, timeout_s=self.timeout_s, workers=self.workers,
             worker_memory_mb=self.worker_memory_mb, cache_folder=cache_dir() / "documents" if self.cache else None,
+            cache_max_bytes=mib(self.cache_mb),
             allow_hosts=tuple(self.allow_hosts), fetch_timeout_s=self.fetch_timeout_s, semantic=self.semantic,
         )

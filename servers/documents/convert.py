@@ -43,6 +43,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+EMPTY_WARNING = "the file is empty (0 bytes): there is no text to read; check the path or the download"
+
 CONVERTERS = {
     "pdf": "pdf", "docx": "word", "pptx": "slides", "xlsx": "sheets", "xls": "sheets", "csv": "sheets",
     "tsv": "sheets", "html": "html", "epub": "epub", "ipynb": "notebook", "json": "data", "jsonl": "data",
@@ -104,6 +106,8 @@ def convert_bytes(
         raise too_large(filename or "the document", len(data), limits)
     wanted = frozenset(pages) if pages is not None else None
     fmt = detect_format(data, filename, content_type)
+    if not data:
+        return Document(markdown="", format=fmt, warnings=[EMPTY_WARNING])
     context = Context(
         format=fmt, filename=filename, content_type=content_type, charset=_charset(content_type), url=url,
         limits=limits, pages=wanted, depth=depth, nested=_nested(limits, keep_data_uris), keep_data_uris=keep_data_uris,

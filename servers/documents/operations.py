@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from memento_servers.documents import convert as converter
@@ -11,19 +10,14 @@ from memento_servers.documents.model import Limits
 from memento_servers.documents.outline import pdf_summary
 
 
-def _data(args: dict[str, Any], payload: bytes, limits: Limits) -> bytes:
-    return converter.read_file(Path(args["path"]), limits) if args.get("path") else payload
-
-
 def run(op: str, args: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
     limits = Limits.model_validate(args.get("limits") or {})
-    data = _data(args, payload, limits)
     if op == "convert":
         document = converter.convert_bytes(
-            data, filename=args.get("filename"), content_type=args.get("content_type"), url=args.get("url"),
+            payload, filename=args.get("filename"), content_type=args.get("content_type"), url=args.get("url"),
             limits=limits, pages=args.get("pages"), keep_data_uris=bool(args.get("keep_data_uris")),
         )
         return {"ok": True}, document.model_dump_json().encode()
     if op == "pdf_summary":
-        return {"summary": pdf_summary(data)}, b""
+        return {"summary": pdf_summary(payload)}, b""
     raise ValueError(f"unknown operation {op!r}")

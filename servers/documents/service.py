@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,13 @@ from typing import Any
 import anyio
 
 from memento_core.lru import LRU
-from memento_servers.documents.cache import DocumentCache, FileHashes, content_hash
+from memento_core.units import mib
+from memento_servers.documents.cache import DocumentCache, content_hash
 from memento_servers.documents.convert import select_pages, too_large
 from memento_servers.documents.find import Hit, PassageIndex
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
-from memento_servers.documents.sources import Source, resolve_source
+from memento_servers.documents.sources import Source, open_confined, resolve_source
 from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,7 @@ class ServiceConfig:
     workers: int = WORKERS
     worker_memory_mb: int = WORKER_MEMORY_MB
     cache_folder: Path | None = None
+    cache_max_bytes: int = mib(1024)
     allow_hosts: tuple[str, ...] = ()
     fetch_timeout_s: float = 30.0
     semantic: bool = False
@@ -46,7 +49,7 @@ class ServiceConfig:
 
 @dataclass
 class Loaded:
-    """A source's bytes (or path), its hash and size."""
+    """A source's bytes, their hash and size."""
 
     source: Source
     digest: str
@@ -63,8 +66,7 @@ class DocumentService:
             config.workers, config.worker_memory_mb, config.timeout_s,
             advice="ask for fewer pages (pages=...) or raise --timeout-s",
         )
-        self.cache = DocumentCache(config.cache_folder)
-        self.hashes = FileHashes()
+        self.cache = DocumentCache(config.cache_folder, config.cache_max_bytes)
         self._fetcher = None
         self._embedder = None
         self._vectors: dict[str, Any] = {}
@@ -94,17 +96,22 @@ class DocumentService:
 
     async def load(self, text: str) -> Loaded:
         source = resolve_source(text, self.config.roots)
-        limits = self.config.limits
         if source.path is not None:
-            path = source.path
-            size = path.stat().st_size
+            data, digest = await anyio.to_thread.run_sync(self._read_file, text, source.path)
+            return Loaded(source, digest, len(data), b"%PDF-" in data[:1024], payload=data, args={"filename": source.name})
+        return await self._download(source)
+
+    def _read_file(self, text: str, path: Path) -> tuple[bytes, str]:
+        """The bytes of the file actually opened inside a root, and their hash: what gets converted and cached."""
+        limits = self.config.limits
+        with open(open_confined(path, self.config.roots), "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
             if size > limits.max_bytes:
                 raise too_large(text, size, limits)
-            digest = await anyio.to_thread.run_sync(self.hashes.of, path)
-            with path.open("rb") as handle:
-                head = handle.read(1024)
-            return Loaded(source, digest, size, b"%PDF-" in head, args={"path": str(path), "filename": path.name})
-        return await self._download(source)
+            data = handle.read(limits.max_bytes + 1)
+        if len(data) > limits.max_bytes:  # it grew while being read
+            raise too_large(text, len(data), limits)
+        return data, content_hash(data)
 
     async def _download(self, source: Source) -> Loaded:
         """A URL's content, remembered for a few minutes so that paging through it fetches it once."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,3 +73,31 @@ def confine(source: str, roots: list[Path]) -> Path:
     if not real.is_file():
         raise SourceRefused(f"{source} is not a regular file")
     return real
+
+
+def open_confined(path: Path, roots: list[Path]) -> int:
+    """A read-only descriptor of `path` (a real path from `confine`), opened one component at a time from
+    its root's directory without following symlinks: a folder swapped after the check cannot lead out of
+    the root. The caller closes it."""
+    root = next(r for r in map(Path, map(os.path.realpath, roots)) if path.is_relative_to(r))
+    *folders, name = path.relative_to(root).parts
+    steps = [(folder, os.O_DIRECTORY) for folder in folders] + [(name, os.O_NONBLOCK)]
+    fd = -1
+    try:
+        fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        for part, flags in steps:
+            parent, fd = fd, -1
+            try:
+                fd = os.open(part, os.O_RDONLY | os.O_NOFOLLOW | flags, dir_fd=parent)
+            finally:
+                os.close(parent)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+    except OSError:
+        if fd >= 0:
+            os.close(fd)
+        raise SourceRefused(
+            f"{path} changed while it was being opened (a folder or file on its path was replaced, e.g. by a "
+            "symlink); only files inside the allowed roots can be read"
+        ) from None
+    return fd

@@ -165,12 +165,12 @@ def test_search_ranks_exact_phrases_first_with_pages():
 
 
 def test_cache_round_trips_documents(tmp_path: Path):
-    cache = DocumentCache(tmp_path)
+    cache = DocumentCache(tmp_path, max_bytes=1 << 20)
     document = Document(markdown="# x", format="markdown", title="x")
     key = cache.key("digest", "all")
     cache.put(key, document)
-    assert DocumentCache(tmp_path).get(key) == document
-    assert DocumentCache(None).get(key) is None
+    assert DocumentCache(tmp_path, max_bytes=1 << 20).get(key) == document
+    assert DocumentCache(None, max_bytes=1 << 20).get(key) is None
 
 
 def test_column_aligned_short_rows_become_a_table_but_prose_columns_do_not():
