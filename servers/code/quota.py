@@ -1,7 +1,7 @@
-"""An enforced disk quota per session: its folder is a tmpfs of the workspace's size.
+"""An enforced disk quota per session: a tmpfs of the workspace's size.
 
-Where this server may mount (root or CAP_SYS_ADMIN), each session folder (workspace, kernel sockets,
-the server's files for it) is a size- and inode-capped tmpfs mounted on the host: a write past the cap
+Where this server may mount (root or CAP_SYS_ADMIN), what a session may write (workspace, kernel
+sockets) is a size- and inode-capped tmpfs mounted on the host: a write past the cap
 fails inside the sandbox with ENOSPC, and the server reads the same files. tmpfs is memory, charged to
 the writer's memory cgroup, so the session's memory cap covers it too. Where mounting is not allowed,
 the quota is polled instead: a call that overfills the workspace is stopped within about a second.
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 MS_NOSUID, MS_NODEV = 2, 4
 MNT_DETACH = 2
-HEADROOM = 256 * 1024  # for the server's own files in the session folder
+HEADROOM = 256 * 1024  # beyond the workspace limit: room for the kernel's sockets
 _libc = ctypes.CDLL(None, use_errno=True)
 
 

@@ -44,7 +44,7 @@ class CodeService:
     def _usage(session: Session) -> tuple[int, int]:
         """Bytes and entries the session holds on disk (its socket folder counts too)."""
         if session.quota:
-            return mounted_usage(session.folder)
+            return mounted_usage(session.disk)
         files_bytes, files = tree_usage(session.workspace.root)
         sockets_bytes, sockets = tree_usage(session.sockets)
         return files_bytes + sockets_bytes, files + sockets
@@ -63,7 +63,7 @@ class CodeService:
 
     def _quota_note(self, session: Session, texts: list[str]) -> str | None:
         """A note for the model when the call ran out of disk: the limit, how to make room, how to raise it."""
-        if not any(NO_SPACE in text for text in texts) and not (session.quota and full(session.folder)):
+        if not any(NO_SPACE in text for text in texts) and not (session.quota and full(session.disk)):
             return None
         return (
             f"disk quota hit: the workspace and /tmp hold {self.settings.workspace_mb} MiB each, and writes past "

@@ -48,8 +48,13 @@ class Session:
     lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
+    def disk(self) -> Path:
+        """What the sandbox may write (workspace, kernel sockets, unsafe mode's /tmp): the quota's mount point."""
+        return self.folder / "disk"
+
+    @property
     def sockets(self) -> Path:
-        return self.folder / "sockets"
+        return self.disk / "sockets"
 
     @property
     def host(self) -> Path:
@@ -148,14 +153,14 @@ class SessionManager:
         self._check()
         session_id = secrets.token_hex(6)
         folder = self.base / session_id
-        folder.mkdir()
-        quota = self._mount(folder)
-        for sub in ("workspace", "sockets", "host", "tmp"):
-            (folder / sub).mkdir()
-        for shared in ("workspace", "sockets"):
-            self.sandbox.own(folder / shared)
+        (folder / "host").mkdir(parents=True)
+        (folder / "disk").mkdir()
+        quota = self._mount(folder / "disk")
+        for sub in ("workspace", "sockets", "tmp"):
+            (folder / "disk" / sub).mkdir()
+            self.sandbox.own(folder / "disk" / sub)
         workspace = Workspace(
-            folder / "workspace", max_bytes=mib(self.settings.workspace_mb),
+            folder / "disk" / "workspace", max_bytes=mib(self.settings.workspace_mb),
             max_file_bytes=mib(self.settings.max_file_mb), owner=self.sandbox.outer_uid,
         )  # fmt: skip
         return Session(session_id, folder, workspace, self._confine(session_id), quota=quota)
@@ -271,7 +276,7 @@ class SessionManager:
         if self.cgroups:
             self.cgroups.remove(session.id)
         if session.quota:
-            unmount_quota(session.folder)
+            unmount_quota(session.disk)
         _remove(session.folder)
 
 
