@@ -13,7 +13,6 @@ import logging
 import os
 import queue
 import secrets
-import shutil
 import signal
 import stat
 import subprocess
@@ -26,20 +25,24 @@ from typing import Any
 import anyio
 
 from memento_servers.code.errors import SessionError
-from memento_servers.code.outputs import Collected
+from memento_servers.code.outputs import Collected, LogTail
+from memento_servers.code.processes import kill_strays, kill_tree
 from memento_servers.code.sandbox import Sandbox
+from memento_servers.code.tree import remove_tree
 
 log = logging.getLogger(__name__)
 
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 CONNECTION_INSIDE = "/run/memento/kernel.json"
+KERNEL_ARGS = ["-m", "ipykernel_launcher"]
 KERNEL_FLAGS = ("--HistoryManager.enabled=False", "--InteractiveShell.colors=nocolor", "--IPKernelApp.quiet=True")
 POLL_S = 0.25
 INTERRUPT_GRACE_S = 2.0
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    """SIGKILL the process group of `process` (bwrap's --die-with-parent takes the sandbox down with it)."""
+    """SIGKILL `process`, everything below it and its process group."""
+    kill_tree(process.pid)
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -72,7 +75,7 @@ class Kernel:
         self.client: Any = None
         self.in_use = False  # a call or the start-up is waiting on the sockets
         self.killed = False  # by this server: a limit, reset_session or close_session
-        self.log_path = host / "kernel.log"
+        self.log: LogTail | None = None  # the kernel's own stdout/stderr, bounded
 
     @property
     def alive(self) -> bool:
@@ -81,10 +84,8 @@ class Kernel:
     def exit_reason(self) -> str:
         """Why the kernel stopped, with the tail of its log."""
         status = self.process.poll() if self.process else None
-        tail = ""
-        if self.log_path.exists():
-            lines = [line for line in self.log_path.read_text(errors="replace").splitlines() if line.strip()]
-            tail = f"; last output: {' | '.join(lines[-3:])[-400:]}" if lines else ""
+        lines = self.log.lines() if self.log else []
+        tail = f"; last output: {' | '.join(lines[-3:])[-400:]}" if lines else ""
         if self.killed:
             return "stopped by this server (reset_session, close_session or shutdown)"
         if status is not None and status < 0:
@@ -106,23 +107,23 @@ class Kernel:
         import zmq
         from jupyter_client.asynchronous import AsyncKernelClient
 
-        shutil.rmtree(self.sockets, ignore_errors=True)  # a previous kernel's sockets would be mistaken for ours
+        remove_tree(self.sockets)  # a previous kernel's sockets would be mistaken for ours
         self.sockets.mkdir()
         self.sandbox.own(self.sockets)
         connection = self._connection()
         inside = CONNECTION_INSIDE if self.sandbox.isolated else str(connection)
         env = self.sandbox.environment(self.workspace, {"MPLBACKEND": INLINE_BACKEND})
-        argv = [str(self.sandbox.python), "-m", "ipykernel_launcher", "-f", inside, *KERNEL_FLAGS]
+        argv = [str(self.sandbox.python), *KERNEL_ARGS, "-f", inside, *KERNEL_FLAGS]
         command = self.wrap(
             self.sandbox.command(
                 argv, workspace=self.workspace, env=env, sockets=self.sockets, files={CONNECTION_INSIDE: connection}
             )
         )
-        with self.log_path.open("ab") as kernel_log:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=kernel_log, stderr=kernel_log,
-                start_new_session=True, cwd=self.workspace, env={},
-            )  # fmt: skip
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, cwd=self.workspace, env={},
+        )  # fmt: skip
+        self.log = LogTail(self.process.stdout)
         self.in_use = True
         try:
             with anyio.fail_after(timeout_s):
@@ -249,6 +250,7 @@ class Kernel:
         while (left := deadline - time.monotonic()) > 0 and self.alive:
             if await self._next(msg_id, result, min(POLL_S, left)):
                 await self._shell_reply(msg_id)
+                kill_strays(self.process.pid, [a.encode() for a in KERNEL_ARGS])  # what the call started must not outlive it
                 return result
         result.died = f"killed after it {result.stopped} and ignored the interrupt"
         self.kill()

@@ -25,6 +25,7 @@ class RunResult(BaseModel):
     images: int = Field(0, description="Figures returned as image content beside this result (matplotlib).")
     duration_ms: float = Field(description="Wall-clock time of the call.")
     session_state: SessionState = Field(description="dead: Python was killed; reset_session revives it.")
+    quota: str | None = Field(None, description="Set when a write hit the disk quota: what is full and how to make room.")
 
 
 class ShellResult(BaseModel):
@@ -35,6 +36,7 @@ class ShellResult(BaseModel):
     stopped: str | None = Field(description="Why the command was killed (timeout or disk limit); null if it ended.")
     files_created: list[str] = Field(description="Workspace files created or modified by the command.")
     duration_ms: float = Field(description="Wall-clock time of the call.")
+    quota: str | None = Field(None, description="Set when a write hit the disk quota: what is full and how to make room.")
 
 
 class FileWritten(BaseModel):
@@ -64,6 +66,7 @@ class FileList(BaseModel):
     entries: list[FileEntry]
     total_bytes: int = Field(description="Total size of the files listed.")
     limit_bytes: int = Field(description="The workspace's size limit.")
+    note: str | None = Field(None, description="What the listing left out (too many entries, folders nested too deep).")
 
 
 class SessionInfo(BaseModel):
@@ -83,4 +86,8 @@ class SessionList(BaseModel):
     session_caps: Literal["cgroups", "unprivileged_uid", "rlimits"] = Field(
         description="How the process and memory caps hold: per session (cgroups), or through per-process "
         "rlimits (run as an unprivileged host uid when the server is root)."
+    )
+    disk_quota: Literal["enforced", "polled"] = Field(
+        description="enforced: each session's folder is a size-capped tmpfs, so writes past the limit fail; "
+        "polled: a call that overfills the workspace is stopped within about a second."
     )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
+from typing import IO
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_IMAGES = 8
@@ -88,3 +90,29 @@ class Collected:
                 message=truncate(content.get("evalue", ""), self.limit),
                 traceback=truncate(trim_traceback(content.get("traceback", [])), self.limit),
             )
+
+
+class LogTail:
+    """What a process writes to its stdout/stderr, read from a pipe by a thread: only the last `keep` bytes
+    stay on the host (in memory), so output printed at the file-descriptor level cannot fill any disk."""
+
+    def __init__(self, pipe: IO[bytes], keep: int = 16_384):
+        self.keep = keep
+        self.tail = bytearray()
+        self.dropped = 0
+        self._thread = threading.Thread(target=self._read, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _read(self, pipe: IO[bytes]) -> None:
+        with pipe:
+            while chunk := pipe.read1(65_536):
+                self.tail += chunk
+                if len(self.tail) > self.keep:
+                    self.dropped += len(self.tail) - self.keep
+                    del self.tail[: len(self.tail) - self.keep]
+
+    def lines(self, wait_s: float = 0.5) -> list[str]:
+        """The kept lines (waiting briefly for the writer's last words), a note first if some were dropped."""
+        self._thread.join(wait_s)
+        lines = [line for line in bytes(self.tail).decode(errors="replace").splitlines() if line.strip()]
+        return [f"[{self.dropped} earlier bytes dropped]", *lines] if self.dropped else lines

@@ -19,9 +19,13 @@ from memento_servers.code.models import (
     SessionList,
     ShellResult,
 )
+from memento_servers.code.quota import full, mounted_usage
 from memento_servers.code.sessions import Session, SessionManager
 from memento_servers.code.shell import run_shell
 from memento_servers.code.workspace import MAX_FILES, changed_files, tree_usage
+
+
+NO_SPACE = "No space left on device"
 
 
 class CodeService:
@@ -39,18 +43,33 @@ class CodeService:
     @staticmethod
     def _usage(session: Session) -> tuple[int, int]:
         """Bytes and entries the session holds on disk (its socket folder counts too)."""
+        if session.quota:
+            return mounted_usage(session.disk)
         files_bytes, files = tree_usage(session.workspace.root)
         sockets_bytes, sockets = tree_usage(session.sockets)
         return files_bytes + sockets_bytes, files + sockets
 
     def _over_quota(self, session: Session, floor: int = 0) -> str | None:
-        """Why the session's disk use breaks its limit (or grew past `floor`, if that is higher), or None."""
+        """Why the session's disk use breaks its limit (or grew past `floor`, if that is higher), or None.
+        A session with an enforced quota cannot break it."""
+        if session.quota:
+            return None
         used, entries = self._usage(session)
         if used > max(session.workspace.max_bytes, floor):
             return f"workspace holds {used} bytes, over its {session.workspace.max_bytes}-byte limit"
         if entries > MAX_FILES:
             return f"workspace holds over {MAX_FILES} files and folders, over its limit"
         return None
+
+    def _quota_note(self, session: Session, texts: list[str]) -> str | None:
+        """A note for the model when the call ran out of disk: the limit, how to make room, how to raise it."""
+        if not any(NO_SPACE in text for text in texts) and not (session.quota and full(session.disk)):
+            return None
+        return (
+            f"disk quota hit: the workspace and /tmp hold {self.settings.workspace_mb} MiB each, and writes past "
+            f"that fail with '{NO_SPACE}'. Delete files (run_shell 'rm -rf ...') or call reset_session with "
+            "clear_files=true; the server's operator can raise the quota with --workspace-mb (MEMENTO_CODE_WORKSPACE_MB)."
+        )
 
     @staticmethod
     def _still_open(session: Session) -> None:
@@ -93,6 +112,8 @@ class CodeService:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 session_state=session.state,
             )
+            texts = [result.stdout, result.stderr, *([result.error.message, result.error.traceback] if result.error else [])]
+            result.quota = self._quota_note(session, texts)
             return result, collected.images
 
     async def run_shell(self, command: str, session_id: str | None, timeout_s: float | None) -> ShellResult:
@@ -120,6 +141,7 @@ class CodeService:
             stopped=outcome.stopped,
             files_created=changed_files(before, session.workspace.snapshot()),
             duration_ms=outcome.duration_ms,
+            quota=self._quota_note(session, [outcome.stdout, outcome.stderr]),
         )
 
     def write_file(self, path: str, content: str, session_id: str | None, encoding: str, append: bool) -> FileWritten:
@@ -146,12 +168,13 @@ class CodeService:
 
     def list_files(self, session_id: str, path: str, recursive: bool) -> FileList:
         session = self.sessions.get(session_id, create=False)
-        entries = session.workspace.entries(path, recursive=recursive)
+        entries, note = session.workspace.entries(path, recursive=recursive)
         return FileList(
             session_id=session.id,
             entries=[FileEntry(path=e.path, kind=e.kind, size=e.size) for e in entries],  # type: ignore[arg-type]
             total_bytes=sum(e.size for e in entries if e.kind == "file"),
             limit_bytes=session.workspace.max_bytes,
+            note=note,
         )
 
     def describe(self, session: Session) -> SessionInfo:
@@ -182,6 +205,7 @@ class CodeService:
             idle_timeout_s=self.settings.idle_timeout_s,
             sandboxed=self.sessions.sandbox.isolated,
             session_caps=self.sessions.caps,
+            disk_quota="enforced" if self.sessions.mountable else "polled",
         )
 
 

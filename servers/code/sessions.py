@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from memento_servers.code.config import CodeSettings
 from memento_servers.code.errors import SessionError
 from memento_servers.code.kernel import Kernel
 from memento_servers.code.sandbox import Sandbox, check_sandbox
-from memento_servers.code.workspace import Workspace
+from memento_servers.code.quota import mount_quota, unmount_quota
+from memento_servers.code.tree import remove_tree
+from memento_servers.code.workspace import MAX_FILES, Workspace
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Session:
     folder: Path
     workspace: Workspace
     wrap: Callable[[list[str]], list[str]]
+    quota: bool = False  # the folder is a size-capped tmpfs (see quota.py)
     created: float = field(default_factory=time.time)
     last_used: float = field(default_factory=time.monotonic)
     kernel: Kernel | None = None
@@ -46,8 +48,13 @@ class Session:
     lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     @property
+    def disk(self) -> Path:
+        """What the sandbox may write (workspace, kernel sockets, unsafe mode's /tmp): the quota's mount point."""
+        return self.folder / "disk"
+
+    @property
     def sockets(self) -> Path:
-        return self.folder / "sockets"
+        return self.disk / "sockets"
 
     @property
     def host(self) -> Path:
@@ -78,6 +85,7 @@ class SessionManager:
         self.cgroups = CgroupLimits.detect(self.base.name) if settings.cgroups and sandbox.isolated else None
         unprivileged = self.cgroups is None and sandbox.run_as_unprivileged()
         self.caps = "cgroups" if self.cgroups else "unprivileged_uid" if unprivileged else "rlimits"
+        self.mountable: bool | None = None  # whether quota tmpfs mounts work here; known after the first
         sandbox.prepare(self.base / "etc")
         self.sandbox_error: Exception | None = None
         self._checked = False
@@ -101,7 +109,7 @@ class SessionManager:
         self.spares.clear()
         if self.cgroups:
             self.cgroups.close()
-        shutil.rmtree(self.base, ignore_errors=True)
+        _remove(self.base)
 
     async def _expire_idle(self) -> None:
         while True:
@@ -134,7 +142,7 @@ class SessionManager:
             try:
                 scratch = self.base / "check"
                 check_sandbox(self.sandbox, scratch)
-                shutil.rmtree(scratch, ignore_errors=True)
+                _remove(scratch)
             except Exception as exc:
                 self.sandbox_error = exc
             self._checked = True
@@ -145,15 +153,23 @@ class SessionManager:
         self._check()
         session_id = secrets.token_hex(6)
         folder = self.base / session_id
-        for sub in ("workspace", "sockets", "host", "tmp"):
-            (folder / sub).mkdir(parents=True)
-        for shared in ("workspace", "sockets"):
-            self.sandbox.own(folder / shared)
+        (folder / "host").mkdir(parents=True)
+        (folder / "disk").mkdir()
+        quota = self._mount(folder / "disk")
+        for sub in ("workspace", "sockets", "tmp"):
+            (folder / "disk" / sub).mkdir()
+            self.sandbox.own(folder / "disk" / sub)
         workspace = Workspace(
-            folder / "workspace", max_bytes=mib(self.settings.workspace_mb),
+            folder / "disk" / "workspace", max_bytes=mib(self.settings.workspace_mb),
             max_file_bytes=mib(self.settings.max_file_mb), owner=self.sandbox.outer_uid,
         )  # fmt: skip
-        return Session(session_id, folder, workspace, self._confine(session_id))
+        return Session(session_id, folder, workspace, self._confine(session_id), quota=quota)
+
+    def _mount(self, folder: Path) -> bool:
+        """Make `folder` a size-capped tmpfs, if this server may mount (tried once, then remembered)."""
+        if self.mountable is not False:
+            self.mountable = mount_quota(folder, mib(self.settings.workspace_mb), MAX_FILES)
+        return self.mountable
 
     def _confine(self, session_id: str) -> Callable[[list[str]], list[str]]:
         """Fresh cgroups for the session (when usable) and the wrapper that makes a command join them."""
@@ -240,7 +256,10 @@ class SessionManager:
         session.wrap = self._confine(session.id)
         session.dead = None
         if clear_files:
-            shutil.rmtree(session.workspace.root, ignore_errors=True)
+            try:
+                remove_tree(session.workspace.root)
+            except OSError as exc:
+                raise SessionError(f"could not delete every file ({exc}); close_session and start a new session") from None
             session.workspace.root.mkdir()
             self.sandbox.own(session.workspace.root)
         session.touch()
@@ -256,4 +275,14 @@ class SessionManager:
         session.dead = "closed"
         if self.cgroups:
             self.cgroups.remove(session.id)
-        shutil.rmtree(session.folder, ignore_errors=True)
+        if session.quota:
+            unmount_quota(session.disk)
+        _remove(session.folder)
+
+
+def _remove(folder: Path) -> None:
+    """Delete `folder` however deep its tree; a failure is logged, not raised (nothing else can be done)."""
+    try:
+        remove_tree(folder)
+    except OSError as exc:
+        log.warning("could not delete %s: %s", folder, exc)

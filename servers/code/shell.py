@@ -13,6 +13,7 @@ from pathlib import Path
 import anyio
 
 from memento_servers.code.outputs import truncate
+from memento_servers.code.processes import kill_tree
 from memento_servers.code.sandbox import Sandbox
 
 
@@ -71,6 +72,7 @@ async def run_shell(
                 group.cancel_scope.cancel()
         if deadline.cancelled_caught:
             verdict = verdict or [f"timed out after {timeout_s:g} s"]
+            kill_tree(process.pid)  # the sandbox's processes die with it (its pid namespace ends)
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except ProcessLookupError:

@@ -17,10 +17,11 @@ from pathlib import Path, PurePosixPath
 
 from memento_servers.code.errors import WorkspaceError
 from memento_servers.code.sandbox import WORKSPACE
+from memento_servers.code.tree import DIR_FLAGS, usage, walk
 
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_ENTRIES = 10_000  # listed at most
 MAX_FILES = 100_000  # a workspace with more entries counts as over its limit
+MAX_DEPTH = 64  # folders listed below the one asked for
 
 
 @dataclass(frozen=True)
@@ -139,34 +140,25 @@ class Workspace:
             handle.flush()
             return os.fstat(handle.fileno()).st_size
 
-    def entries(self, path: str = ".", *, recursive: bool = True) -> list[Entry]:
-        """Files and folders under `path` (symlinks listed, never followed), at most MAX_ENTRIES."""
+    def entries(self, path: str = ".", *, recursive: bool = True) -> tuple[list[Entry], str | None]:
+        """Files and folders under `path` (symlinks listed, never followed), and a note on what was left out:
+        entries past MAX_ENTRIES, or inside folders nested deeper than MAX_DEPTH."""
         found: list[Entry] = []
         parts = split(path)
+        deep = False
         with self._directory(parts) as folder:
-            self._scan(folder, "/".join(parts), recursive, found)
-        return found
-
-    def _scan(self, folder: int, prefix: str, recursive: bool, found: list[Entry]) -> None:
-        for item in sorted(os.scandir(folder), key=lambda e: e.name):
-            if len(found) >= MAX_ENTRIES:
-                return
-            info = item.stat(follow_symlinks=False)
-            rel = f"{prefix}/{item.name}" if prefix else item.name
-            found.append(Entry(rel, _kind(info.st_mode), info.st_size, info.st_mtime_ns))
-            if recursive and stat.S_ISDIR(info.st_mode):
-                try:
-                    child = os.open(item.name, DIR_FLAGS, dir_fd=folder)
-                except OSError:
-                    continue
-                try:
-                    self._scan(child, rel, recursive, found)
-                finally:
-                    os.close(child)
+            for _, below, items in walk(folder, max_depth=MAX_DEPTH if recursive else 0):
+                prefix = "/".join([*parts, *below])
+                for name, info in items:
+                    if len(found) >= MAX_ENTRIES:
+                        return found, f"only the first {MAX_ENTRIES} entries are listed: list a sub-folder"
+                    found.append(Entry(f"{prefix}/{name}" if prefix else name, _kind(info.st_mode), info.st_size, info.st_mtime_ns))
+                    deep = deep or (recursive and len(below) == MAX_DEPTH and stat.S_ISDIR(info.st_mode))
+        return found, f"folders nested deeper than {MAX_DEPTH} levels are not listed" if deep else None
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime) of every regular file: compared before and after a call."""
-        return {e.path: (e.size, e.mtime_ns) for e in self.entries() if e.kind == "file"}
+        return {e.path: (e.size, e.mtime_ns) for e in self.entries()[0] if e.kind == "file"}
 
     def size(self) -> int:
         return tree_usage(self.root)[0]
@@ -174,20 +166,14 @@ class Workspace:
 
 def tree_usage(root: Path, max_files: int = MAX_FILES) -> tuple[int, int]:
     """(bytes on disk, entries) under `root`, symlinks not followed; stops counting past `max_files` entries."""
-    total, count, stack = 0, 0, [str(root)]
-    while stack and count <= max_files:
-        try:
-            items = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for item in items:
-            count += 1
-            info = item.stat(follow_symlinks=False)
-            if stat.S_ISDIR(info.st_mode):
-                stack.append(item.path)
-            else:
-                total += info.st_blocks * 512  # disk actually used: a sparse file counts what it holds
-    return total, count
+    try:
+        top = os.open(root, DIR_FLAGS)
+    except FileNotFoundError:
+        return 0, 0
+    try:
+        return usage(top, max_files)
+    finally:
+        os.close(top)
 
 
 def changed_files(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:

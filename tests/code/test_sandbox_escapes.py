@@ -205,12 +205,18 @@ async def test_resource_bombs_are_contained_and_sessions_recover():
             tmp_filler = "for n in range(8):\n    with open(f'/tmp/fill{n}', 'wb') as f:\n        f.write(b'x' * 4_000_000)"
             assert "No space left" in (await run(client, tmp_filler, sid))["error"]["message"]
             filled = await run(client, DISK, sid, timeout_s=30)
-            assert filled["error"]["type"] == "LimitExceeded"
-            refused = error_text(await client.call_tool("run_python", {"code": "1", "session_id": sid}))
-            assert "over its" in refused and "reset_session" in refused
-            shell_filler = "while true; do head -c 1000000 /dev/zero > f$RANDOM; sleep 0.02; done"
-            shell = payload(await client.call_tool("run_shell", {"command": shell_filler, "session_id": sid}))
-            assert "limit" in shell["stopped"]
+            shell_filler = "for n in $(seq 40); do head -c 1000000 /dev/zero > f$n || exit 1; sleep 0.02; done"
+            shell_call = {"command": shell_filler, "session_id": sid, "timeout_s": 20}
+            if payload(await client.call_tool("list_sessions", {}))["disk_quota"] == "enforced":
+                assert "No space left" in filled["error"]["message"] and "--workspace-mb" in filled["quota"]
+                shell = payload(await client.call_tool("run_shell", shell_call))
+                assert shell["exit_code"] == 1 and "No space left" in shell["stderr"] and shell["quota"]
+            else:
+                assert filled["error"]["type"] == "LimitExceeded"
+                refused = error_text(await client.call_tool("run_python", {"code": "1", "session_id": sid}))
+                assert "over its" in refused and "reset_session" in refused
+                shell = payload(await client.call_tool("run_shell", shell_call))
+                assert "limit" in shell["stopped"]
             cleaned = payload(await client.call_tool("run_shell", {"command": "rm -f fill* f*", "session_id": sid}))
             assert cleaned["exit_code"] == 0 and cleaned["stopped"] is None
             assert (await run(client, "'writable again'", sid))["value"] == "'writable again'"
