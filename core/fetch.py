@@ -74,6 +74,13 @@ class FetchPolicy:
     limit_setting: str = ""
 
 
+    @property
+    def scope(self) -> str:
+        """What decides which URLs may be fetched: pages cached under one scope must not be served under another."""
+        allow = sorted({entry.strip().lower() for entry in self.allow_hosts if entry.strip()})
+        return f"allow={','.join(allow)};robots={self.respect_robots};agent={self.user_agent}"
+
+
 @dataclass(frozen=True)
 class FetchResult:
     """A fetched response. `content` is the decoded body (no content-encoding left)."""
@@ -242,6 +249,20 @@ class Fetcher:
                 status=result.status,
             )
         return result
+
+    async def admit(self, url: str) -> None:
+        """Raise the refusal `fetch(url)` would raise before any request (URL, address policy, robots.txt).
+
+        Callers serving an earlier response for `url` (a cache) call it first, so the policy of now applies.
+        """
+        parsed = check_url(url)
+        try:
+            with anyio.fail_after(self.policy.timeout_s):
+                await self.guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+                if self.policy.respect_robots:
+                    await self._check_robots(parsed)
+        except TimeoutError as exc:
+            raise FetchError(f"timed out after {self.policy.timeout_s:g} s checking {url}", kind="timeout") from exc
 
     async def _follow(
         self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int, *, robots: bool
