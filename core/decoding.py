@@ -113,6 +113,9 @@ DECODERS: dict[str, Callable[[], Any]] = {
     **({"zstd": _Zstd} if zstd is not None else {}),
 }
 ACCEPT_ENCODING = ", ".join(name for name in DECODERS if name != "x-gzip")
+DECODE_ERRORS: tuple[type[Exception], ...] = (
+    zlib.error, *((brotli.error,) if brotli is not None else ()), *((zstd.ZstdError,) if zstd is not None else ())
+)
 
 
 def encodings(header: str) -> list[str]:
@@ -151,7 +154,7 @@ class BodyDecoder:
                 if len(self.body) + len(piece) > self.max_bytes:
                     raise self.too_large()
                 self.body += piece
-        except (zlib.error, *((brotli.error,) if brotli else ()), *((zstd.ZstdError,) if zstd else ())) as exc:
+        except DECODE_ERRORS as exc:
             raise FetchError(f"the compressed body of {self.url} is corrupt: {exc}", kind="encoding") from exc
 
     def _through(self, data: bytes, stage: int) -> Iterator[bytes]:
