@@ -7,12 +7,14 @@
   address is vetted by `netguard.AddressGuard`, and the socket connects to the vetted IP
   itself, so a second DNS answer (DNS rebinding) can never redirect it. TLS still
   verifies the certificate against the URL's host name.
-- The body is read as a stream and cut off at `max_bytes` (after content decoding, so a
-  gzip bomb stops too); connect, read and total timeouts apply.
+- The body is read as a stream, decoded here in bounded pieces (`decoding.BodyDecoder`: gzip,
+  deflate, br, zstd, stacked) and cut off once the DECODED bytes pass `max_bytes`, so a
+  compression bomb costs at most about `max_bytes` of memory; connect, read and total timeouts apply.
 - Optionally, robots.txt is respected (fetched with its own timeout; a 4xx means "no rules",
   a 5xx or an unreachable robots.txt means "disallowed", as RFC 9309 says).
 - Every refusal and failure raises `FetchError` with a `kind` and a message for the model:
-  invalid_url, blocked, dns, connect, tls, timeout, redirects, too_large, http_status, robots, network.
+  invalid_url, blocked, dns, connect, tls, timeout, redirects, too_large, encoding, http_status, robots,
+  network.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import anyio
 import httpcore
 import httpx
-
+from memento_core.decoding import ACCEPT_ENCODING, BodyDecoder
 from memento_core.errors import FetchError
 from memento_core.netguard import AddressGuard, Resolver
 from memento_core.version import package_version
@@ -56,6 +58,7 @@ class FetchPolicy:
     max_redirects: hops followed before failing with kind "redirects".
     respect_robots: refuse URLs the site's robots.txt disallows for `user_agent`.
     robots_timeout_s: budget for fetching one robots.txt.
+    limit_setting: the server's flag for `max_bytes`, named when a body is too large (`--max-fetch-mb`).
     """
 
     allow_hosts: tuple[str, ...] | list[str] = ()
@@ -67,6 +70,14 @@ class FetchPolicy:
     user_agent: str = f"memento-mcp/{package_version()}"
     respect_robots: bool = False
     robots_timeout_s: float = 5.0
+    limit_setting: str = ""
+
+
+    @property
+    def scope(self) -> str:
+        """What decides which URLs may be fetched: pages cached under one scope must not be served under another."""
+        allow = sorted({entry.strip().lower() for entry in self.allow_hosts if entry.strip()})
+        return f"allow={','.join(allow)};robots={self.respect_robots};agent={self.user_agent}"
 
 
 @dataclass(frozen=True)
@@ -201,7 +212,11 @@ class Fetcher:
                 timeout=httpx.Timeout(p.read_timeout_s, connect=p.connect_timeout_s),
                 follow_redirects=False,
                 trust_env=False,
-                headers={"User-Agent": p.user_agent, "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+                headers={
+                    "User-Agent": p.user_agent,
+                    "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                    "Accept-Encoding": ACCEPT_ENCODING,
+                },
             )
         return self._client
 
@@ -234,6 +249,20 @@ class Fetcher:
             )
         return result
 
+    async def admit(self, url: str) -> None:
+        """Raise the refusal `fetch(url)` would raise before any request (URL, address policy, robots.txt).
+
+        Callers serving an earlier response for `url` (a cache) call it first, so the policy of now applies.
+        """
+        parsed = check_url(url)
+        try:
+            with anyio.fail_after(self.policy.timeout_s):
+                await self.guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
+                if self.policy.respect_robots:
+                    await self._check_robots(parsed)
+        except TimeoutError as exc:
+            raise FetchError(f"timed out after {self.policy.timeout_s:g} s checking {url}", kind="timeout") from exc
+
     async def _follow(
         self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int, *, robots: bool
     ) -> FetchResult:
@@ -264,19 +293,27 @@ class Fetcher:
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise self._too_large(url, max_bytes)
-                chunks, size = [], 0
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
+                body = BodyDecoder(
+                    response.headers.get("content-encoding", ""), max_bytes=max_bytes, url=str(url),
+                    too_large=lambda: self._too_large(url, max_bytes),
+                )
+                received = 0
+                async for raw in response.aiter_raw():  # decoded here, bounded, not by httpx
+                    received += len(raw)
+                    if received > max_bytes:
                         raise self._too_large(url, max_bytes)
-                    chunks.append(chunk)
-                return response.status_code, response_headers, b"".join(chunks)
+                    body.feed(raw)
+                return response.status_code, response_headers, body.finish()
         except httpx.HTTPError as exc:
             raise _as_fetch_error(exc, url) from exc
 
-    @staticmethod
-    def _too_large(url: httpx.URL, max_bytes: int) -> FetchError:
-        return FetchError(f"response from {url} is larger than the {max_bytes:,}-byte limit", kind="too_large")
+    def _too_large(self, url: httpx.URL, max_bytes: int) -> FetchError:
+        setting = self.policy.limit_setting
+        how = f"raise it with {setting}" if setting else "the server's operator can raise it"
+        return FetchError(
+            f"response from {url} is larger than the {max_bytes:,}-byte limit (counted after decompression); {how}",
+            kind="too_large",
+        )
 
     async def _check_robots(self, url: httpx.URL) -> None:
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"

@@ -51,4 +51,5 @@ class CrawlSettings(ServerSettings):
             user_agent=self.user_agent,
             respect_robots=self.respect_robots,
             robots_timeout_s=self.robots_timeout_s,
+            limit_setting="--max-fetch-mb",
         )

@@ -53,9 +53,12 @@ class PageLoader:
             raise CrawlError(f"{what} took longer than {self.convert_timeout_s:g} s and was abandoned") from exc
 
     async def load(self, url: str, render: Render = "auto") -> tuple[Page, bool]:
-        """The page at `url` and whether it came from the cache."""
+        """The page at `url` and whether it came from the cache (served only if the policy admits it now)."""
+        await self.fetcher.admit(url)
         cached = self.cache.get(url, render)
         if cached is not None:
+            if cached.final_url != url:
+                await self.fetcher.admit(cached.final_url)
             return cached, True
         page = await self._fetch(url, render)
         self.cache.put(url, render, page)

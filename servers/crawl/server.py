@@ -52,7 +52,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         if settings.browser
         else None
     )
-    cache = PageCache(home / "pages", settings.cache_ttl_s)
+    cache = PageCache(home / "pages", settings.cache_ttl_s, fetcher.policy.scope)
     loader = PageLoader(
         fetcher, browser, cache, max_bytes=mib(settings.max_fetch_mb), convert_timeout_s=settings.convert_timeout_s
     )

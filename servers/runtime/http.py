@@ -69,12 +69,18 @@ def security_settings(settings: ServerSettings) -> TransportSecuritySettings:
     )
 
 
+def bearer_token(settings: ServerSettings) -> str | None:
+    """The token HTTP clients must send; an empty or blank one counts as no token at all."""
+    token = settings.token.get_secret_value().strip() if settings.token is not None else ""
+    return token or None
+
+
 def check_bind(settings: ServerSettings) -> None:
-    """Refuse to expose a server beyond loopback without a token."""
-    if not is_loopback(settings.host) and settings.token is None:
+    """Refuse to expose a server beyond loopback without a (non-empty) token."""
+    if not is_loopback(settings.host) and bearer_token(settings) is None:
         raise ConfigError(
             f"refusing to bind {settings.host}: serving beyond loopback needs a bearer token "
-            "(--token or MEMENTO_TOKEN), which clients then send as 'Authorization: Bearer <token>'"
+            "(set a non-empty --token or MEMENTO_TOKEN), which clients then send as 'Authorization: Bearer <token>'"
         )
 
 
@@ -82,8 +88,9 @@ def build_app(server: MCPServer, settings: ServerSettings) -> ASGIApp:
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH, transport_security=security_settings(settings), host=settings.host
     )
-    if settings.token is not None:
-        app = BearerTokenMiddleware(app, settings.token.get_secret_value())
+    token = bearer_token(settings)
+    if token is not None:
+        app = BearerTokenMiddleware(app, token)
     return app
 
 
