@@ -138,6 +138,8 @@ class Wire:
             try:
                 if (raw := await self._frame()) is None:
                     break
+                if not raw.strip():
+                    continue  # blank lines carry no message
                 line = raw.decode("utf-8", errors="replace")
                 message = parse(line, self.max_depth)
             except Refused as refused:

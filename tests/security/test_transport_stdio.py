@@ -126,6 +126,11 @@ def test_unparseable_lines_get_an_error_reply(server, line, code, request_id):
     server.assert_serving()
 
 
+def test_blank_lines_are_skipped_silently(server):
+    server.send(b"\n  \r\n")
+    server.assert_serving()  # the next reply is memory_stats', not an error for the blank lines
+
+
 def ping(request_id: int, size: int) -> bytes:
     """A ping request `size` bytes long (padded in its params)."""
     head = f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "ping", "params": {{"pad": "'.encode()
