@@ -4,6 +4,11 @@ The SDK reads stdin in a worker thread, so a signal cannot stop the server until
 writes another line, and at EOF requests still in flight are cancelled. Here the pipes are
 read and written from the event loop: SIGINT/SIGTERM cancel the server (running its
 lifespan cleanup), and EOF is passed on only once every request received has been answered.
+
+Every incoming line is checked before the SDK sees it (the SDK drops a message it cannot parse
+without a reply, so the caller would wait forever): a line longer than `MAX_MESSAGE_BYTES`, not
+JSON, nested deeper than `MAX_DEPTH`, holding a lone UTF-16 surrogate escape or not a JSON-RPC
+message is answered here with a JSON-RPC error, and the next line is served as usual.
 """
 
 from __future__ import annotations
@@ -11,13 +16,94 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
+from mcp.types import INVALID_REQUEST, PARSE_ERROR, jsonrpc_message_adapter
 
 log = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+"""Longest incoming line, in bytes: a longer one is skipped up to its newline and refused (the SDK's
+HTTP transport refuses bodies over 4 MiB; stdio allows more for local clients writing large files)."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects in an incoming message (the envelope counts: a tool
+argument may nest about 60 deep). Python's and the SDK's JSON parsers recurse per level."""
+
+_SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+class Refused(Exception):
+    """An incoming line the transport answers itself with a JSON-RPC error."""
+
+    def __init__(self, code: int, message: str, request_id: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.request_id = code, request_id
+
+    def reply(self) -> str:
+        valid_id = isinstance(self.request_id, (str, int)) and not isinstance(self.request_id, bool)
+        error = {"code": self.code, "message": str(self)}
+        return json.dumps({"jsonrpc": "2.0", "id": self.request_id if valid_id else None, "error": error}) + "\n"
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _too_deep(message: Any, limit: int) -> bool:
+    stack = [(message, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in value)
+    return False
+
+
+def _lone_surrogate(line: str) -> int | None:
+    """Offset of the first \\uD800-\\uDFFF escape in `line` that is not half of a high-low pair."""
+    high_at = None
+    for match in _SURROGATE_ESCAPE.finditer(line):
+        if len(match.group(1)) % 2 == 0:
+            continue  # an escaped backslash, then the letter u
+        at, code = match.end(1) - 1, int(match.group(2), 16)
+        if code >= 0xDC00 and high_at is not None and at == high_at + 6:
+            high_at = None
+        elif high_at is not None or code >= 0xDC00:
+            return high_at if high_at is not None else at
+        else:
+            high_at = at
+    return high_at
+
+
+def parse(line: str, max_depth: int = MAX_DEPTH) -> Any:
+    """The JSON-RPC message in `line` as plain JSON values; raises `Refused` for what the SDK cannot take."""
+    try:
+        message = json.loads(line, parse_constant=_reject_constant)
+    except RecursionError:
+        raise Refused(INVALID_REQUEST, f"message nested deeper than {max_depth} levels") from None
+    except ValueError as exc:
+        raise Refused(PARSE_ERROR, f"invalid JSON: {exc}") from None
+    request_id = message.get("id") if isinstance(message, dict) else None
+    if line.count("[") + line.count("{") > max_depth and _too_deep(message, max_depth):
+        raise Refused(INVALID_REQUEST, f"message nested deeper than {max_depth} levels", request_id)
+    if (at := _lone_surrogate(line)) is not None:
+        escape = line[at : at + 6]
+        raise Refused(INVALID_REQUEST, f"invalid Unicode: lone surrogate {escape} at character {at}", request_id)
+    try:
+        jsonrpc_message_adapter.validate_json(line, by_name=False)
+    except ValueError as exc:
+        raise Refused(INVALID_REQUEST, f"invalid JSON-RPC message: {exc}", request_id) from None
+    return message
 
 
 def _claim(fd: int, replacement: int) -> int:
@@ -32,63 +118,97 @@ def _claim(fd: int, replacement: int) -> int:
 class Wire:
     """The client's pipes, read and written without threads, tracking unanswered request ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_message_bytes: int = MAX_MESSAGE_BYTES, max_depth: int = MAX_DEPTH) -> None:
         devnull = os.open(os.devnull, os.O_RDONLY)
         self.stdin = _claim(0, devnull)
         os.close(devnull)
         self.stdout = _claim(1, 2)
-        self.buffer = b""
+        self.max_message_bytes, self.max_depth = max_message_bytes, max_depth
+        self.chunk, self.offset, self.eof = b"", 0, False
         self.pending: set[object] = set()
         self.answered = anyio.Event()
+        self.writing = anyio.Lock()
 
     # reading: `async for line in wire`
     def __aiter__(self) -> Wire:
         return self
 
     async def __anext__(self) -> str:
-        while b"\n" not in self.buffer:
-            await anyio.wait_readable(self.stdin)
+        while True:
             try:
-                chunk = os.read(self.stdin, 1 << 16)
-            except BlockingIOError:
+                if (raw := await self._frame()) is None:
+                    break
+                if not raw.strip():
+                    continue  # blank lines carry no message
+                line = raw.decode("utf-8", errors="replace")
+                message = parse(line, self.max_depth)
+            except Refused as refused:
+                log.warning("refused an incoming message: %s", str(refused)[:200])
+                await self._send(refused.reply())
                 continue
-            if not chunk:
-                return await self._end_of_input()
-            self.buffer += chunk
-        raw, _, self.buffer = self.buffer.partition(b"\n")
-        line = raw.decode("utf-8", errors="replace")
-        self._note(line, incoming=True)
-        return line
-
-    async def _end_of_input(self) -> str:
-        if self.buffer:
-            line, self.buffer = self.buffer.decode("utf-8", errors="replace"), b""
-            self._note(line, incoming=True)
+            self._note(message, incoming=True)
             return line
         while self.pending:
             self.answered = anyio.Event()
             await self.answered.wait()
         raise StopAsyncIteration
 
-    # writing: the AsyncFile subset the SDK uses
-    async def write(self, text: str) -> None:
-        self._note(text, incoming=False)
-        data = memoryview(text.encode("utf-8"))
-        while data:
-            await anyio.wait_writable(self.stdout)
+    async def _frame(self) -> bytes | None:
+        """The next line without its newline, None at EOF. Chunks are joined once, at the newline;
+        a line over the limit is dropped as it streams in, then refused."""
+        parts: list[bytes] = []
+        size, overflow = 0, False
+        while True:
+            if self.offset >= len(self.chunk):
+                if self.eof or not (chunk := await self._read()):
+                    self.eof = True
+                    if overflow or parts:
+                        break
+                    return None
+                self.chunk, self.offset = chunk, 0
+            end = self.chunk.find(b"\n", self.offset)
+            stop = len(self.chunk) if end < 0 else end
+            size += stop - self.offset
+            overflow = overflow or size > self.max_message_bytes
+            if not overflow:
+                parts.append(self.chunk[self.offset : stop])
+            self.offset = stop + 1 if end >= 0 else stop
+            if end >= 0:
+                break
+        if overflow:
+            raise Refused(INVALID_REQUEST, f"message longer than {self.max_message_bytes} bytes")
+        return b"".join(parts)
+
+    async def _read(self) -> bytes:
+        while True:
+            await anyio.wait_readable(self.stdin)
             try:
-                data = data[os.write(self.stdout, data) :]
+                return os.read(self.stdin, 1 << 20)
             except BlockingIOError:
                 continue
+
+    # writing: the AsyncFile subset the SDK uses
+    async def write(self, text: str) -> None:
+        try:
+            self._note(json.loads(text), incoming=False)
+        except (ValueError, RecursionError):
+            pass
+        await self._send(text)
+
+    async def _send(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8", errors="replace"))
+        async with self.writing:
+            while data:
+                await anyio.wait_writable(self.stdout)
+                try:
+                    data = data[os.write(self.stdout, data) :]
+                except BlockingIOError:
+                    continue
 
     async def flush(self) -> None:
         self.answered.set()
 
-    def _note(self, line: str, *, incoming: bool) -> None:
-        try:
-            message = json.loads(line)
-        except ValueError:
-            return
+    def _note(self, message: Any, *, incoming: bool) -> None:
         for item in message if isinstance(message, list) else [message]:
             if not isinstance(item, dict):
                 continue
@@ -107,9 +227,11 @@ class Wire:
         os.close(self.stdout)
 
 
-async def serve_stdio(server: MCPServer) -> None:
+async def serve_stdio(
+    server: MCPServer, *, max_message_bytes: int = MAX_MESSAGE_BYTES, max_depth: int = MAX_DEPTH
+) -> None:
     """Serve until stdin reaches EOF (after answering every request) or SIGINT/SIGTERM arrives."""
-    wire = Wire()
+    wire = Wire(max_message_bytes, max_depth)
     try:
         async with anyio.create_task_group() as group:
 
