@@ -89,7 +89,7 @@ class DocumentService:
 
             policy = FetchPolicy(
                 allow_hosts=list(self.config.allow_hosts), max_bytes=self.config.limits.max_bytes,
-                timeout_s=self.config.fetch_timeout_s,
+                timeout_s=self.config.fetch_timeout_s, limit_setting="--max-file-mb",
             )
             self._fetcher = Fetcher(policy)
         return self._fetcher

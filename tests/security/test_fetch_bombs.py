@@ -196,5 +196,5 @@ async def test_fetch_bomb_over_mcp_leaves_crawl_and_documents_servers_answering(
             assert "Still here after the bomb." in after["markdown"]
         async with connect("documents", args=["--allow-host", "127.0.0.1", "--max-file-mb", "2"]) as documents:
             message = error_text(await documents.call_tool("read_document", {"source": bomb}))
-            assert "2,097,152-byte limit" in message
+            assert "2,097,152-byte limit" in message and "--max-file-mb" in message
             assert "Still here" in payload(await documents.call_tool("read_document", {"source": page}))["markdown"]
