@@ -30,6 +30,7 @@ from typing import Any
 import anyio
 import httpcore
 import httpx
+
 from memento_core.decoding import ACCEPT_ENCODING, BodyDecoder
 from memento_core.errors import FetchError
 from memento_core.netguard import AddressGuard, Resolver

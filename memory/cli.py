@@ -16,7 +16,6 @@ from memento_memory.errors import CaseBankError
 from memento_memory.models import CaseFilters
 from memento_servers.runtime import Command
 
-
 IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one progress line each)
 
 

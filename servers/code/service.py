@@ -24,7 +24,6 @@ from memento_servers.code.sessions import Session, SessionManager
 from memento_servers.code.shell import run_shell
 from memento_servers.code.workspace import MAX_FILES, changed_files, tree_usage
 
-
 NO_SPACE = "No space left on device"
 
 

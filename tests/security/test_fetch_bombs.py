@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import anyio
 import pytest
+
 from memento_core.decoding import DECODERS
 from memento_core.errors import FetchError
 from memento_core.fetch import Fetcher, FetchPolicy
-
 from tests.harness import connect, error_text, payload
 
 MIB = 1 << 20

@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+
 from memento_servers.runtime.stdio import MAX_DEPTH, MAX_MESSAGE_BYTES
 
 INIT = {
