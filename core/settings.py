@@ -36,6 +36,12 @@ class ServerSettings(BaseModel):
         default_factory=list, description="Extra Origin header values accepted over HTTP, e.g. https://app.example."
     )
     log_level: LogLevel = Field("INFO", description="Log level; logs go to stderr only.")
+    max_message_mb: float = Field(
+        16.0, gt=0, le=1024, description="stdio: longest incoming message, MiB; a longer one gets an error reply."
+    )
+    max_json_depth: int = Field(
+        64, ge=8, le=512, description="stdio: deepest nesting in an incoming message; a deeper one gets an error reply."
+    )
 
 
 COMMON_FIELDS = frozenset(ServerSettings.model_fields)

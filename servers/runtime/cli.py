@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, get_args
 
@@ -17,6 +18,7 @@ from mcp.server.mcpserver import MCPServer
 from memento_core import paths
 from memento_core.errors import MementoError
 from memento_core.settings import ServerSettings, env_names, is_list, load_settings, masked
+from memento_core.units import mib
 from memento_core.version import package_version
 from memento_servers.runtime.http import serve_http
 from memento_servers.runtime.stdio import serve_stdio
@@ -118,7 +120,8 @@ def serve(spec: ServerSpec, settings: ServerSettings) -> None:
     if settings.transport == "http":
         anyio.run(serve_http, server, settings, settings.port or spec.default_port)
     else:
-        anyio.run(serve_stdio, server)
+        limits = {"max_message_bytes": mib(settings.max_message_mb), "max_depth": settings.max_json_depth}
+        anyio.run(partial(serve_stdio, server, **limits))
 
 
 def run(spec: ServerSpec, argv: Sequence[str] | None = None) -> int:

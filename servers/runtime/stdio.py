@@ -25,15 +25,18 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.stdio import stdio_server
 from mcp.types import INVALID_REQUEST, PARSE_ERROR, jsonrpc_message_adapter
 
+from memento_core.settings import ServerSettings
+from memento_core.units import mib
+
 log = logging.getLogger(__name__)
 
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-"""Longest incoming line, in bytes: a longer one is skipped up to its newline and refused (the SDK's
-HTTP transport refuses bodies over 4 MiB; stdio allows more for local clients writing large files)."""
+MAX_MESSAGE_BYTES = mib(ServerSettings.model_fields["max_message_mb"].default)
+"""Longest incoming line, in bytes (`--max-message-mb`): a longer one is skipped up to its newline and refused
+(the SDK's HTTP transport refuses bodies over 4 MiB; stdio allows more for local clients writing large files)."""
 
-MAX_DEPTH = 64
-"""Deepest nesting of arrays and objects in an incoming message (the envelope counts: a tool
-argument may nest about 60 deep). Python's and the SDK's JSON parsers recurse per level."""
+MAX_DEPTH = ServerSettings.model_fields["max_json_depth"].default
+"""Deepest nesting of arrays and objects in an incoming message (`--max-json-depth`; the envelope counts: a
+tool argument may nest about 60 deep). Python's and the SDK's JSON parsers recurse per level."""
 
 _SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 

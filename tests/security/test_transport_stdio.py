@@ -25,9 +25,9 @@ INIT = {
 class Server:
     """`python -m memento_memory` over stdio, read line by line with timeouts."""
 
-    def __init__(self, db) -> None:
+    def __init__(self, db, *flags: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "memento_memory", "--db", str(db), "--model", "feature-hash"],
+            [sys.executable, "-m", "memento_memory", "--db", str(db), "--model", "feature-hash", *flags],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -163,3 +163,15 @@ def test_40_mb_message_is_refused_promptly_and_the_next_line_is_served(server):
     server.send(ping(12, 100))  # framing resumed at the newline after the refused line
     assert server.reply(timeout=10) == {"jsonrpc": "2.0", "id": 12, "result": {}}
     server.assert_serving()
+
+
+def test_the_limits_are_settings(tmp_path):
+    server = Server(tmp_path / "bank", "--max-json-depth", "12", "--max-message-mb", "0.01")
+    try:
+        server.send(call(5, "write_case", '{"task": "t", "reward": 1, "plan": ' + "[" * 10 + "]" * 10 + "}"))
+        assert "nested deeper than 12 levels" in server.reply()["error"]["message"]
+        server.send(call(6, "retrieve_cases", json.dumps({"task": "x" * 20_000})))
+        assert server.reply()["error"]["message"] == f"message longer than {int(0.01 * 2**20)} bytes"
+        server.assert_serving()
+    finally:
+        server.close()
