@@ -57,7 +57,8 @@ async def ask(
 
 def _progress(iteration: int, done: int, row: dict[str, Any]) -> None:
     status = "error" if row.get("error") else f"EM {row.get('em', 0):.0f} F1 {row.get('f1', 0):.2f}"
-    print(f"[iter {iteration}] {done} done · {row['id']}: {status} · {str(row.get('answer'))[:60]}", file=sys.stderr)
+    question = " ".join(str(row.get("question", "")).split())[:60]
+    print(f"[iter {iteration}] {done} done · {question} -> {str(row.get('answer'))[:40]} ({status})", file=sys.stderr)
 
 
 async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, Any]:
@@ -73,6 +74,12 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
         same_task_cases="allowed" if args.allow_same_task else "excluded",
     )
     plan = EvalPlan(items, args.iterations, max(1, args.concurrency), out, record)
+    print(
+        f"memento eval: {len(items)} questions x {args.iterations} iteration(s), memory {config.memory}, "
+        f"run folder {out}; starting the MCP servers...",
+        file=sys.stderr,
+        flush=True,
+    )
     async with agent_session(config, run_id=out.name, log_dir=out / "logs") as agent:
         await run_eval(agent, plan, _progress)
     return {"out": str(out), **write_report(out, args.baseline)}

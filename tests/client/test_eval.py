@@ -57,7 +57,10 @@ def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fa
     out = workspace / "run"
     flags = ["--iterations", "2", "--concurrency", "4", "--memory", "off", "--judge-model", "fake-judge"]
     assert run(_eval_args(workspace, out, *flags)) == 0
-    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out.strip().splitlines()[-1])
+    assert printed.err.startswith("memento eval: 4 questions x 2 iteration(s), memory off")  # at once, before the servers
+    assert "done · Capital of France? -> Paris. (EM 1 F1 1.00)" in printed.err  # progress names the question
     first, second = summary["iterations"]
     # EM: Paris. = Paris, planet jupiter = alias; F1: "barack obama jr" vs "barack obama" = 0.8; Asimov = 0
     # PM: the scripted judge accepts only "planet jupiter" (a verbatim alias)
