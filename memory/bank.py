@@ -41,6 +41,7 @@ from memento_memory.models import (
     WriteReport,
 )
 from memento_memory.policy import choose, ranking, shortlist_size, split_by_reward
+from memento_memory.scorer import sigmoid
 from memento_memory.store import CaseStore, rows_table
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ class CaseBank:
             learned = None
             if self.learning.ready():
                 _, learned = self.learning.scorer.logits(query, mirror.index.vectors[slots], rewards)
-                scores = 1 / (1 + np.exp(-learned))
+                scores = sigmoid(learned)
             if self.config.utility_weight > 0:
                 utilities = self.learning.utilities(ids, rewards)
             gated = learned if self.learning.gate().open else None

@@ -3,6 +3,7 @@ oldest first, with the gate and the utilities built from them.
 
 Built in full from the transitions table when another process changed it, and extended in place
 by this process's own writes (reading the table back after every write would cost O(transitions)).
+Only the latest 2 x `gate_window` rows are kept: the gate looks no further back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class History:
         self.learned: list[float] = []
         self.prior: list[float] = []
         self.groups: list[str] = []
+        self.seen = 0  # rows ever added (names the groups of rows without provenance)
         self.utilities = Utilities(config.utility_rate, config.credit_depth, config.credit_decay)
         self.gate = GateState(open=False, tasks=0, reason="no transitions yet")
 
@@ -48,19 +50,21 @@ class History:
     ) -> None:
         """Add transitions in the order they happened (the transitions of one task adjacent), recorded while
         the gate was as it is now; the gate then moves on from that state."""
-        start = len(self.groups)
         self.rewards += list(rewards)
         self.learned += [np.nan if p is None else p for p in learned]
         self.prior += [np.nan if p is None else p for p in prior]
-        self.groups += [w or f"row-{start + i}" for i, w in enumerate(written)]
+        self.groups += [w or f"row-{self.seen + i}" for i, w in enumerate(written)]
+        self.seen += len(written)
+        kept = 2 * self.config.gate_window  # enough rows even if some were never scored
+        for column in (self.rewards, self.learned, self.prior, self.groups):
+            del column[:-kept]
         if self.config.utility_weight > 0:
             self._observe_tasks(case_ids, rewards, written)
-        recent = slice(-2 * self.config.gate_window, None)  # enough rows even if older ones were never scored
         self.gate = gate_state(
-            np.array(self.rewards[recent], dtype=np.float64),
-            np.array(self.learned[recent], dtype=np.float64),
-            np.array(self.prior[recent], dtype=np.float64),
-            np.array(self.groups[recent], dtype=object),
+            np.array(self.rewards, dtype=np.float64),
+            np.array(self.learned, dtype=np.float64),
+            np.array(self.prior, dtype=np.float64),
+            np.array(self.groups, dtype=object),
             self.config.gate_window,
             self.config.gate_min_tasks,
             self.config.gate_confidence,

@@ -25,7 +25,7 @@ from memento_memory.errors import InvalidCaseError
 from memento_memory.history import History
 from memento_memory.mirror import Mirror
 from memento_memory.models import GateState, ScorerState, Transition
-from memento_memory.scorer import Scorer
+from memento_memory.scorer import Scorer, sigmoid
 from memento_memory.store import CaseStore, transition_schema, vector_column
 from memento_memory.trainer import Batch, OnlineTrainer
 
@@ -81,14 +81,15 @@ class PolicyLearning:
         keep = [i for i, t in enumerate(transitions) if t.case_id in mirror.cases]
         if not keep:
             return 0
-        batch = _batch(mirror, [transitions[i] for i in keep], task_vectors[keep])
-        self._record(batch, [transitions[i] for i in keep])
+        known = [transitions[i] for i in keep]
+        batch = _batch(mirror, known, task_vectors[keep])
+        self._record(batch, known)
         if self.config.train_online:
             self._get()[1].add(batch)
         return len(keep)
 
     def _record(self, batch: Batch, transitions: Sequence[Transition]) -> None:
-        prior, learned = (1 / (1 + np.exp(-x.astype(np.float64))) for x in self.scorer.logits(*batch[:2], batch[2]))
+        prior, learned = map(sigmoid, self.scorer.logits(*batch[:3]))
         now = datetime.now(UTC)
         with self._log_lock:
             before = self.store.transitions_version()

@@ -31,6 +31,11 @@ WEIGHT_DECAY = 1e-2
 LEARNING_RATE = 1e-3
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities from logits (float64, so extreme logits do not overflow)."""
+    return 1 / (1 + np.exp(-logits.astype(np.float64)))
+
+
 def features(task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> np.ndarray:
     """One feature row per case: task (n, dim) or (dim,), cases (n, dim), rewards (n,)."""
     tasks = np.broadcast_to(task, cases.shape)
@@ -143,7 +148,7 @@ class Scorer:
 
     def score(self, task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> np.ndarray:
         """Predicted success probability of each case for the task (prior plus residual)."""
-        return 1 / (1 + np.exp(-self.logits(task, cases, rewards)[1]))
+        return sigmoid(self.logits(task, cases, rewards)[1])
 
     def train_step(self, tasks: np.ndarray, cases: np.ndarray, rewards: np.ndarray, targets: np.ndarray) -> float:
         """One gradient step of both heads on a batch; returns the learned head's loss.

@@ -5,6 +5,7 @@ called with the tools' own parameters and read with the memory package's models.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -99,7 +100,7 @@ async def write(
     reward: float | None,
     retrieved: list[str],
     run_id: str | None,
-    tags: list[str] = (),
+    tags: Sequence[str] = (),
 ) -> str | None:
     """Store the finished task as a case; returns its id, or None (no memory tool, no reward, or a failure)."""
     if _find_tool(host, WRITE) is None or reward is None:  # a case without an outcome would teach the policy nothing true
