@@ -15,6 +15,8 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
+from memento_client.eval.datasets import BENCHMARKS
+from memento_client.eval.presets import PRESETS
 from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
@@ -42,6 +44,7 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
     group.add_argument("--max-steps", type=int, help="Model calls per task.")
     group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
+    group.add_argument("--vision", action="store_true", default=None, help="The model takes image input: send tasks' images.")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,10 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     _model_flags(ask)
 
     ev = sub.add_parser("eval", help="Evaluate on a question set, with the case bank carried across iterations.")
-    ev.add_argument("--dataset", type=Path, required=True, help="JSONL (answers / ground_truth) or CSV (SimpleQA, FRAMES).")
+    ev.add_argument(
+        "--dataset", type=Path, required=True,
+        help="QA JSONL/CSV (answers / ground_truth; SimpleQA, FRAMES) or a benchmark's own file (GAIA folder or metadata.jsonl, HLE, GPQA, MMLU-Pro, AIME, VQA; JSONL, JSON, CSV, parquet).",
+    )  # fmt: skip
+    ev.add_argument("--benchmark", choices=BENCHMARKS, help="The dataset's layout and scoring (default: detected from its fields).")
     ev.add_argument("--limit", type=int, help="First N questions (or N sampled with --seed).")
-    ev.add_argument("--seed", type=int, help="Sample the questions with this seed.")
-    ev.add_argument("--iterations", type=int, default=1, help="Passes over the set; the case bank carries over.")
+    ev.add_argument("--seed", type=int, help="Sample the questions with this seed (it also shuffles multiple-choice options).")
+    ev.add_argument("--iterations", type=int, help="Passes over the set; the case bank carries over (default 1, or the preset's).")
+    ev.add_argument("--attempts", type=int, help="Independent attempts per task and iteration: scores are pass@k (default 1, or the preset's).")
+    ev.add_argument("--preset", choices=sorted(PRESETS), help="The paper's protocol for the benchmark (iterations, attempts, K=4 cases, judge).")
     ev.add_argument("--concurrency", type=int, default=4, help="Tasks in flight.")
     ev.add_argument("--out", type=Path, help="Run folder (an existing one resumes).")
     ev.add_argument(
@@ -91,7 +100,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config(args: argparse.Namespace) -> ClientConfig:
     keys = ("model", "planner_model", "executor_model", "judge_model", "base_url", "mcp_config", "memory",
-            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
+            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd", "vision")  # fmt: skip
     return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
 
 
@@ -114,7 +123,7 @@ def index_corpus(entry: ServerEntry, folder: Path) -> None:
 
 def ask_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[ServerEntry]:
     """Let the documents server read the attached files' folders."""
-    roots = [arg for f in files for arg in ("--root", str(f.parent))]
+    roots = [arg for folder in dict.fromkeys(str(f.parent) for f in files) for arg in ("--root", folder)]
     return [e.with_args(*roots) if e.name == "documents" and not e.is_http and roots else e for e in entries]
 
 
@@ -163,7 +172,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         for s in summary["iterations"]:
             o = s["overall"]
-            metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("em", "f1", "pm") if k in o)
+            metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("acc", "em", "f1", "pm") if k in o)
             print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}  missing={o['missing']}")
         print(f"report: {summary['out']}/report.md")
     return 0
