@@ -38,27 +38,28 @@ def _merge_attempts(attempts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def _means(group: list[dict[str, Any]], missing: int, attempts: int) -> dict[str, Any]:
+def _means(group: list[dict[str, Any]], missing: int, attempts: int, scored: set[str]) -> dict[str, Any]:
+    """Means over the group's tasks and its missing ones; `scored`: the metrics the whole run has."""
     out: dict[str, Any] = {"n": len(group) + missing}
     for metric in METRICS:
         names = [metric, f"{metric}@1"] if attempts > 1 else [metric]
         for name in names:
             values = [r.get(name) for r in group]
-            if out["n"] and all(v is not None for v in values) and (group or metric in ("em", "f1")):
+            if out["n"] and all(v is not None for v in values) and (group or metric in scored):
                 out[name] = round(sum(values) / out["n"], 4)
     out["failed"] = sum(1 for r in group if r["failed"])
     out["missing"] = missing
     return out
 
 
-def _breakdown(rows: list[dict[str, Any]], absent: list[dict[str, Any]], key: str, attempts: int) -> dict[str, Any]:
+def _breakdown(rows: list[dict[str, Any]], absent: list[dict[str, Any]], key: str, attempts: int, scored: set[str]) -> dict[str, Any]:
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     missing: dict[str, int] = defaultdict(int)
     for row in rows:
         found[str(row.get(key) or "?")].append(row)
     for task in absent:
         missing[str(task.get(key) or "?")] += 1
-    return {name: _means(found[name], missing[name], attempts) for name in sorted({*found, *missing})}
+    return {name: _means(found[name], missing[name], attempts, scored) for name in sorted({*found, *missing})}
 
 
 def summarize(rows: list[dict[str, Any]], tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -72,9 +73,10 @@ def summarize(rows: list[dict[str, Any]], tasks: list[dict[str, Any]] | None = N
     attempts = max((len(a) for a in by_task.values()), default=1)
     merged = [_merge_attempts(list(a.values())) for a in by_task.values()]
     absent = [t for t in tasks or [] if t["id"] not in by_task]
-    summary = {"overall": _means(merged, len(absent), attempts), "by_source": _breakdown(merged, absent, "source", attempts)}
+    scored = {"em", "f1"} | {m for m in METRICS if merged and all(m in r for r in merged)}
+    summary = {"overall": _means(merged, len(absent), attempts, scored), "by_source": _breakdown(merged, absent, "source", attempts, scored)}
     if any(r.get("group") for r in merged) or any(t.get("group") for t in absent):
-        summary["by_group"] = _breakdown(merged, absent, "group", attempts)
+        summary["by_group"] = _breakdown(merged, absent, "group", attempts, scored)
     return {**summary, "attempts": attempts} if attempts > 1 else summary
 
 
