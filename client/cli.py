@@ -44,7 +44,6 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
     group.add_argument("--max-steps", type=int, help="Model calls per task.")
     group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
-    group.add_argument("--vision", action="store_true", default=None, help="The model takes image input: send tasks' images.")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,9 +62,12 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("eval", help="Evaluate on a question set, with the case bank carried across iterations.")
     ev.add_argument(
-        "--dataset", type=Path, required=True,
-        help="QA JSONL/CSV (answers / ground_truth; SimpleQA, FRAMES) or a benchmark's own file (GAIA folder or metadata.jsonl, HLE, GPQA, MMLU-Pro, AIME, VQA; JSONL, JSON, CSV, parquet).",
-    )  # fmt: skip
+        "--dataset",
+        type=Path,
+        required=True,
+        help="QA JSONL/CSV (answers / ground_truth; SimpleQA, FRAMES) or a benchmark's own files: a GAIA folder, "
+        "HLE, GPQA, MMLU-Pro, AIME or VQA in JSONL, JSON, CSV or parquet.",
+    )
     ev.add_argument("--benchmark", choices=BENCHMARKS, help="The dataset's layout and scoring (default: detected from its fields).")
     ev.add_argument("--limit", type=int, help="First N questions (or N sampled with --seed).")
     ev.add_argument("--seed", type=int, help="Sample the questions with this seed (it also shuffles multiple-choice options).")
@@ -80,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         help="Let a question retrieve its own earlier cases (the paper's protocol; inflates later iterations).",
     )
     ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
+    ev.add_argument("--vision", action="store_true", default=None, help="The model takes image input: send the tasks' images to it.")
     ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     _model_flags(ev)
 

@@ -104,7 +104,7 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
         attempts=attempts,
         vision=config.vision,
         same_task_cases=same_task,
-        **({"preset": {"name": args.preset, "protocol": {"iterations": iterations, "attempts": attempts, **settings}}} if settings else {}),
+        **({"preset": {"name": args.preset, "protocol": settings}} if settings else {}),  # the preset's; flags given win
     )
     plan = EvalPlan(items, iterations, max(1, args.concurrency), out, record, attempts=attempts, vision=config.vision)
     entries = ask_entries(load_mcp_config(config.mcp_config), [Path(f) for item in items for f in item.files])

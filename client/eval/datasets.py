@@ -97,8 +97,8 @@ def load_dataset(
     layout = benchmark or (detect(rows[0][0], file) if rows else "qa")
     if layout not in BENCHMARKS:
         raise ConfigError(f"unknown benchmark {layout!r}: one of {', '.join(BENCHMARKS)}")
-    stem = (file.parent.name if file.stem.startswith("metadata") else file.stem).removesuffix("_test").removesuffix("_dev")
-    source = Source(file.parent, stem, seed or 0)
+    name = file.stem.removesuffix("_test").removesuffix("_dev") if layout == "qa" else layout  # a benchmark's files have split names
+    source = Source(file.parent, name, seed or 0)
     convert = LAYOUTS.get(layout, qa_item)
     items: dict[str, Item] = {}
     for row, where in rows:

@@ -2,9 +2,10 @@
 each task `attempts` times per iteration (independent attempts: pass@k).
 
 A run folder holds `config.json`, the question set (`tasks.jsonl`) and, per iteration, `results.jsonl`
-(one scored line per finished attempt of a task) and `trajectories.jsonl` (see `runfiles`). Resuming (the same
-`--out`) skips every task that has a complete result line, so a finished task is never paid for twice;
-a task interrupted mid-way (its line missing or torn, and then cut off) runs again.
+(one scored line per finished attempt of a task) and `trajectories.jsonl` (see `runfiles`). Resuming
+(the same `--out`) skips every attempt that has a complete result line, so a finished task is never paid
+for twice; an attempt interrupted mid-way (its line missing or torn, and then cut off) runs again, and
+more `--attempts` or `--iterations` than before run only the new ones.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
-RECORD_DEFAULTS = {"cases_temperature": 0.0}  # what a run recorded before the key existed meant
+RECORD_DEFAULTS = {"cases_temperature": 0.0, "benchmark": "qa"}  # what a run recorded before the key existed meant
 
 
 @dataclass
@@ -85,6 +86,7 @@ def prepare(plan: EvalPlan) -> None:
         if tasks is not None and [t["id"] for t in tasks] != [item.id for item in plan.items]:
             raise ConfigError(f"{plan.out} holds a run of other questions than {plan.config.get('dataset')} gives now; choose another --out")
         recorded["iterations"] = max(recorded.get("iterations", 1), plan.iterations)
+        recorded["attempts"] = max(recorded.get("attempts", 1), plan.attempts)
         write_json(config_file, recorded)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)

@@ -278,7 +278,21 @@ def test_the_paper_preset_sets_and_records_the_protocol(workspace, fake_openai, 
 
     args = ["eval", "--dataset", str(_aime(workspace)), "--mcp-config", str(workspace / "mcp.json"), "--preset", "paper", "--iterations", "2"]
     assert run([*args, "--out", str(workspace / "aime"), "--json"]) == 0  # an explicit flag wins over the preset
-    assert json.loads((workspace / "aime" / "config.json").read_text())["iterations"] == 2
+    recorded = json.loads((workspace / "aime" / "config.json").read_text())
+    assert recorded["iterations"] == 2 and recorded["preset"]["protocol"]["iterations"] == 1
     qa = _jsonl(workspace / "nq.jsonl", [{"question": "Q?", "answers": ["a"]}])
     assert run(["eval", "--dataset", str(qa), "--mcp-config", str(workspace / "mcp.json"), "--preset", "paper"]) == 2
     assert "--preset paper scores qa with a judge model (PM): pass --judge-model" in capsys.readouterr().err
+
+
+def test_more_attempts_on_resume_run_only_the_new_ones(workspace, fake_openai, capsys):
+    fake_openai.responder = AgentScript(answers={"Find m+n.": "33", "Find the remainder.": "204"})
+    dataset = _aime(workspace)
+    first, out = _eval(workspace, dataset, capsys)
+    assert "attempts" not in first and first["overall"]["acc"] == 1.0
+    fake_openai.requests.clear()
+    second, _ = _eval(workspace, dataset, capsys, "--attempts", "2")
+    planners = [r for r in fake_openai.chat_requests if role_of(r) == "planner" and "Results of cycle" not in r.text()]
+    assert sorted(task_of(r) for r in planners) == ["Find m+n.", "Find the remainder."]  # each task once more, not twice
+    assert second["attempts"] == 2 and second["overall"]["acc@1"] == 1.0
+    assert json.loads((out / "config.json").read_text())["attempts"] == 2
