@@ -12,7 +12,7 @@ from typing import Any
 from memento_client.cli import ask_entries
 from memento_client.config import ClientConfig
 from memento_client.eval.datasets import load_dataset
-from memento_client.eval.items import Item
+from memento_client.eval.items import Item, stage_attachments
 from memento_client.eval.presets import protocol
 from memento_client.eval.report import write_report
 from memento_client.eval.runfiles import CONFIG, write_json, write_tasks
@@ -106,6 +106,7 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
         same_task_cases=same_task,
         **({"preset": {"name": args.preset, "protocol": settings}} if settings else {}),  # the preset's; flags given win
     )
+    items = stage_attachments(items, out / "attachments")  # the agent reads these copies, never the dataset's folder
     plan = EvalPlan(items, iterations, max(1, args.concurrency), out, record, attempts=attempts, vision=config.vision)
     entries = ask_entries(load_mcp_config(config.mcp_config), [Path(f) for item in items for f in item.files])
     print(

@@ -6,7 +6,11 @@ from __future__ import annotations
 import base64
 import binascii
 import mimetypes
-from dataclasses import dataclass
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +49,27 @@ def task_notes(item: Item) -> list[str]:
     return notes + [f"Attached file: {f} (read it with the documents tool)." for f in item.files]
 
 
+def stage_attachments(items: Sequence[Item], folder: Path) -> list[Item]:
+    """The items with their attached files linked (else copied) into `folder/<task id>/`, the only folder
+    the documents server is given: the dataset's own folder, which holds the gold answers, stays unreadable
+    to the agent."""
+    staged = []
+    for item in items:
+        files = []
+        for name in item.files:
+            source = Path(name)
+            target = folder / re.sub(r"[^\w.-]", "_", item.id) / source.name
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:  # another file system, or links not allowed
+                    shutil.copyfile(source, target)
+            files.append(str(target.resolve()))
+        staged.append(replace(item, files=tuple(files)) if files else item)
+    return staged
+
+
 def _sniff(raw: bytes) -> str | None:
     return next((mime for magic, mime in _MAGIC.items() if raw.startswith(magic)), None)
 
@@ -58,10 +83,26 @@ def _encoded(raw: bytes, mime: str | None, where: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(raw).decode()}"
 
 
+def inside(folder: Path, name: str, where: str) -> Path | None:
+    """The file `name` names inside the dataset's `folder`, or None when there is none. A name that leads
+    out of the folder (absolute, `..`, a symlink out) is refused: a downloaded dataset must not widen what
+    the agent can read."""
+    root = folder.resolve()
+    try:
+        path = (root / name).resolve()
+        confined = path.is_relative_to(root)
+        found = confined and path.is_file()
+    except (OSError, RuntimeError):  # a name too long for the file system, a symlink loop
+        return None
+    if not confined:
+        raise ConfigError(f"{where}: {name!r} is outside the dataset's folder {root}; attachments and images must be inside it")
+    return path if found else None
+
+
 def image_ref(value: Any, folder: Path, where: str) -> str | None:
     """A dataset's image field as a data URI or an absolute file path; None when there is no image.
-    Accepts a data URI, a path (relative to the dataset's folder), bare base64, or a parquet image
-    struct ({"bytes": ..., "path": ...})."""
+    Accepts a data URI, a path inside the dataset's folder, bare base64, or a parquet image struct
+    ({"bytes": ..., "path": ...})."""
     if isinstance(value, dict):
         if value.get("bytes"):
             return _encoded(bytes(value["bytes"]), None, where)
@@ -69,14 +110,19 @@ def image_ref(value: Any, folder: Path, where: str) -> str | None:
     if not value or not isinstance(value, str):
         return None
     if value.startswith("data:image/"):
+        if len(value) > MAX_IMAGE_BYTES * 4 // 3 + 100:
+            raise ConfigError(f"{where}: image over the {MAX_IMAGE_BYTES // 1024} KiB limit")
         return value
-    path = Path(value) if Path(value).is_absolute() else folder / value
-    if len(value) < 4096 and path.is_file():
-        return str(path.resolve())
     try:
-        return _encoded(base64.b64decode(value, validate=True), None, where)
-    except (binascii.Error, ValueError) as exc:
-        raise ConfigError(f"{where}: image {value[:60]!r} is no file under {folder}, data URI or base64") from exc
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if _sniff(raw):  # bare base64 of an image (a JPEG's starts with "/9j/", so this comes before paths)
+        return _encoded(raw, None, where)
+    path = inside(folder, value, where) if len(value) < 4096 else None
+    if path is None:
+        raise ConfigError(f"{where}: image {value[:60]!r} is no file in {folder}, data URI or base64 image")
+    return str(path)
 
 
 def data_uri(ref: str) -> str:

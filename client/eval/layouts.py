@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from memento_client.eval.items import IMAGE_SUFFIXES, Item, image_ref
+from memento_client.eval.items import IMAGE_SUFFIXES, Item, image_ref, inside
 from memento_client.eval.scoring import LETTERS
 from memento_core.errors import ConfigError
 
@@ -54,10 +54,10 @@ def gaia(row: dict[str, Any], source: Source, where: str) -> Item:
     gold = _text(row, "Final answer")
     files, images = (), ()
     if name := _text(row, "file_name"):
-        attachment = source.folder / name
-        if not attachment.is_file():
+        attachment = inside(source.folder, name, where)
+        if attachment is None:
             raise ConfigError(f"{where}: attachment {name} is not in {source.folder} (GAIA's files sit beside metadata.jsonl)")
-        files = (str(attachment.resolve()),)
+        files = (str(attachment),)
         images = files if attachment.suffix.lower() in IMAGE_SUFFIXES else ()
     level = _text(row, "Level")
     return Item(

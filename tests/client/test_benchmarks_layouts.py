@@ -139,11 +139,42 @@ def test_bad_benchmark_files_fail_with_one_line_that_says_what_to_fix(tmp_path):
     with pytest.raises(ConfigError, match="unknown benchmark 'mmlu'"):
         load_dataset(bad, benchmark="mmlu")
     broken = _jsonl(tmp_path / "vqa.jsonl", [{"question": "Q?", "image": "missing.png", "answers": ["x"]}])
-    with pytest.raises(ConfigError, match="is no file under"):
+    with pytest.raises(ConfigError, match="is no file in"):
         load_dataset(broken)
     (tmp_path / "x.parquet").write_text("not parquet")
     with pytest.raises(ConfigError, match="not a parquet file"):
         load_dataset(tmp_path / "x.parquet")
+
+
+def test_a_dataset_cannot_point_the_agent_or_the_model_outside_its_folder(tmp_path):
+    """Attack: a downloaded dataset names files outside its folder, to have them read by the documents
+    server (added to its roots) or sent to the model as images."""
+    (tmp_path / "secret.txt").write_text("api key")
+    (tmp_path / "secret.png").write_bytes(PNG)
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    (folder / "link.png").symlink_to(tmp_path / "secret.png")
+    row = {"task_id": "t", "Question": "Q?", "Level": 1, "Final answer": "x"}
+    for name in ("../secret.txt", str(tmp_path / "secret.txt"), "link.png"):
+        _jsonl(folder / "metadata.jsonl", [{**row, "file_name": name}])
+        with pytest.raises(ConfigError, match="is outside the dataset's folder"):
+            load_dataset(folder)
+    for image in ("../secret.png", str(tmp_path / "secret.png"), "link.png"):
+        _jsonl(folder / "vqa.jsonl", [{"question": "Q?", "image": image, "answers": ["x"]}])
+        with pytest.raises(ConfigError, match="is outside the dataset's folder"):
+            load_dataset(folder / "vqa.jsonl")
+
+
+def test_images_in_every_encoding(tmp_path):
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 30  # its base64 starts with "/9j/", like a path from the root
+    rows = [{"question": "a?", "image": {"bytes": PNG, "path": "a.png"}, "answers": ["x"]}]  # a parquet image column
+    pyarrow.parquet.write_table(pyarrow.Table.from_pylist(rows), tmp_path / "vqa.parquet")
+    assert load_dataset(tmp_path / "vqa.parquet")[1][0].images == (PNG_URI,)
+    _jsonl(tmp_path / "jpeg.jsonl", [{"question": "b?", "image": base64.b64encode(jpeg).decode(), "answers": ["y"]}])
+    assert load_dataset(tmp_path / "jpeg.jsonl")[1][0].images == ("data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),)
+    _jsonl(tmp_path / "text.jsonl", [{"question": "c?", "image": base64.b64encode(b"plain text here!").decode(), "answers": ["z"]}])
+    with pytest.raises(ConfigError, match="is no file in .*, data URI or base64 image"):
+        load_dataset(tmp_path / "text.jsonl")
 
 
 @pytest.fixture
@@ -174,12 +205,15 @@ def test_gaia_runs_end_to_end_with_attachments_images_pass_at_k_and_levels(works
         role, task = role_of(request), task_of(request)
         used_tool = any(m.get("role") == "tool" for m in request.messages)
         if role == "executor" and task.startswith("Which band") and not used_tool:
-            return tool_call_reply(("documents__read_document", {"source": str(folder / "notes.txt")}))
+            return tool_call_reply(("documents__read_document", {"source": str(staged)}))
+        if role == "executor" and task.startswith("List the primes") and not used_tool:  # after the gold answers
+            return tool_call_reply(("documents__read_document", {"source": str(folder / "metadata.jsonl")}))
         if role == "planner" and task.startswith("How many legs") and "Results of cycle" in request.text():
             answered[task] = answered.get(task, 0) + 1
             return text_reply(answer_json("5" if answered[task] == 1 else "4.0"))  # wrong at the first attempt only
         return script(request)
 
+    staged = (workspace / "run" / "attachments" / "g1" / "notes.txt").resolve()
     fake_openai.responder = responder
     summary, out = _eval(workspace, folder, capsys, "--attempts", "2", "--concurrency", "1", "--vision")
     # g1 "Beatles" vs "The Beatles": no article removal in GAIA, wrong; g2 wrong then right: pass@2 1, @1 0.5;
@@ -191,11 +225,17 @@ def test_gaia_runs_end_to_end_with_attachments_images_pass_at_k_and_levels(works
     rows = [json.loads(line) for line in (out / "iter-1" / "results.jsonl").read_text().splitlines()]
     assert sorted((r["id"], r["attempt"], r["acc"]) for r in rows) == [("g1", 1, 0.0), ("g1", 2, 0.0), ("g2", 1, 0.0), ("g2", 2, 1.0), ("g3", 1, 1.0), ("g3", 2, 1.0)]
 
-    # the attachment was read through the documents server, whose roots now include the dataset's folder
-    read = [m for r in fake_openai.chat_requests for m in r.messages if m.get("role") == "tool"]
-    assert read and "The Beatles" in read[0]["content"]
+    # the attachment was read through the documents server from the run's copy, the only folder added to its
+    # roots; the dataset's folder, with the gold answers in metadata.jsonl, stays out of the agent's reach
+    assert staged.read_text() == (folder / "notes.txt").read_text()
+    events = [e for line in (out / "iter-1" / "trajectories.jsonl").read_text().splitlines() for e in json.loads(line)["events"]]
+    reads = [e for e in events if e["kind"] == "tool" and e["name"] == "documents__read_document"]
+    assert sorted(e["ok"] for e in reads) == [False, False, True, True]  # notes.txt read twice, metadata.jsonl refused twice
+    tool_replies = [m["content"] for r in fake_openai.chat_requests for m in r.messages if m.get("role") == "tool"]
+    assert any("The Beatles" in c and "Rehearsal notes" in c for c in tool_replies)
+    assert not any('"Final answer"' in c or "Final answer" in c for c in tool_replies)
     planner = [r for r in fake_openai.chat_requests if role_of(r) == "planner" and task_of(r).startswith("Which band")]
-    assert f"Attached file: {(folder / 'notes.txt').resolve()}" in planner[0].text() and "comma-separated list" in planner[0].text()
+    assert f"Attached file: {staged}" in planner[0].text() and "comma-separated list" in planner[0].text()
 
     # the image went to the model as an image part, in every planner and executor request of its task only
     for request in fake_openai.chat_requests:
