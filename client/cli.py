@@ -186,7 +186,8 @@ def cmd_runs(_: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs yet under {runs.runs_root()}")
     for r in rows:
-        scores = f"EM {r['em']:.3f} F1 {r['f1']:.3f}" if r["em"] is not None else ""
+        scores = f"ACC {r['acc']:.3f} " if r.get("acc") is not None else ""
+        scores += f"EM {r['em']:.3f} F1 {r['f1']:.3f}" if r["em"] is not None else ""
         print(f"{r['run']:28} {r['kind']:5} {r['created']}  iter {r['iterations']}  tasks {r['tasks']:4}  {scores}  {str(r['what'])[:50]}")
     return 0
 

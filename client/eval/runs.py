@@ -60,6 +60,7 @@ def list_runs() -> list[dict[str, Any]]:
                 "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(config.get("created", 0))),
                 "iterations": len(summaries),
                 "tasks": last.get("n", 0),
+                "acc": last.get("acc"),
                 "em": last.get("em"),
                 "f1": last.get("f1"),
                 "what": config.get("dataset") or config.get("question", ""),

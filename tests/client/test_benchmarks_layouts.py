@@ -16,6 +16,7 @@ import pytest
 
 from memento_client.cli import run
 from memento_client.eval.datasets import load_dataset
+from memento_client.eval.runs import runs_root
 from memento_client.eval.scoring import LETTERS
 from memento_core.errors import ConfigError
 from tests.client.conftest import REPO
@@ -189,8 +190,8 @@ def workspace(tmp_path, fake_openai, monkeypatch):
     return tmp_path
 
 
-def _eval(ws: Path, dataset: Path, capsys, *flags: str) -> tuple[dict, Path]:
-    out = ws / "run"
+def _eval(ws: Path, dataset: Path, capsys, *flags: str, out: Path | None = None) -> tuple[dict, Path]:
+    out = out or ws / "run"
     args = ["eval", "--dataset", str(dataset), "--mcp-config", str(ws / "mcp.json"), "--out", str(out), "--memory", "off", "--json", *flags]
     assert run(args) == 0, capsys.readouterr().err
     return json.loads(capsys.readouterr().out.strip().splitlines()[-1])["iterations"][-1], out
@@ -282,8 +283,10 @@ def test_multiple_choice_is_scored_by_the_letter_of_the_shuffled_options(workspa
 
 def test_aime_is_scored_by_integer_match(workspace, fake_openai, capsys):
     fake_openai.responder = AgentScript(answers={"Find m+n.": "So m+n = \\boxed{033}", "Find the remainder.": "The remainder is 240"})
-    summary, _ = _eval(workspace, _aime(workspace), capsys)
+    summary, _ = _eval(workspace, _aime(workspace), capsys, out=runs_root() / "aime-run")
     assert summary["overall"]["acc"] == 0.5 and summary["by_group"]["2024"]["acc"] == 0.5
+    assert run(["runs"]) == 0
+    assert "aime-run" in (listed := capsys.readouterr().out) and "ACC 0.500 EM 0.000" in listed
 
 
 def test_hle_is_scored_by_the_judge_and_its_image_reaches_the_model(workspace, fake_openai, capsys):
