@@ -339,3 +339,21 @@ def test_more_attempts_on_resume_run_only_the_new_ones(workspace, fake_openai, c
     assert sorted(task_of(r) for r in planners) == ["Find m+n.", "Find the remainder."]  # each task once more, not twice
     assert second["attempts"] == 2 and second["overall"]["acc@1"] == 1.0
     assert json.loads((out / "config.json").read_text())["attempts"] == 2
+
+
+def test_the_run_warns_before_it_starts_of_what_would_go_unseen_or_unscored(tmp_path):
+    from memento_client.commands import _warnings
+    from memento_client.config import ClientConfig
+    from memento_client.mcp.config import ServerEntry
+
+    _, gaia = load_dataset(_gaia(tmp_path / "gaia"))
+    _, hle = load_dataset(_hle(tmp_path))
+    plain = ClientConfig(model="m")
+    local = [ServerEntry("documents", command="memento-documents")]
+    remote = [ServerEntry("documents", url="http://127.0.0.1:1/mcp")]
+    assert _warnings(gaia, plain, local) == ["1 task(s) have images the model will not see: pass --vision (or vision = true) if it takes image input"]
+    assert _warnings(gaia, ClientConfig(model="m", vision=True), remote) == [
+        "2 task(s) have attached files, but no local documents server in mcp.json can read them"
+    ]
+    assert _warnings(hle, ClientConfig(model="m", vision=True), []) == ["this benchmark is scored by a judge model: without --judge-model it has no ACC"]
+    assert _warnings(hle, ClientConfig(model="m", vision=True, judge_model="j"), []) == []
