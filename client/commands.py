@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,28 @@ def _progress(iteration: int, done: int, row: dict[str, Any]) -> None:
     print(f"[iter {iteration}] {done} done · {question} -> {str(row.get('answer'))[:40]} ({status})", file=sys.stderr)
 
 
+def _without_roots(args: tuple[str, ...]) -> tuple[str, ...]:
+    """Server arguments without `--root X` and `--root=X`."""
+    kept, value_next = [], False
+    for arg in args:
+        if value_next:
+            value_next = False
+        elif arg == "--root":
+            value_next = True
+        elif not arg.startswith("--root="):
+            kept.append(arg)
+    return tuple(kept)
+
+
+def attachment_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[ServerEntry]:
+    """The servers of a run whose tasks have attachments: the documents server reads their folders only
+    (the roots mcp.json gives it dropped), so none of its roots can reach the dataset's gold answers."""
+    if not files:
+        return entries
+    own = [replace(e, args=_without_roots(e.args)) if e.name == "documents" and not e.is_http else e for e in entries]
+    return ask_entries(own, files)
+
+
 def _warnings(items: list[Item], config: ClientConfig, entries: list[ServerEntry]) -> list[str]:
     """What will keep tasks from being answered or scored as their authors intend, said before the run."""
     warnings = []
@@ -108,7 +131,7 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
     )
     items = stage_attachments(items, out / "attachments")  # the agent reads these copies, never the dataset's folder
     plan = EvalPlan(items, iterations, max(1, args.concurrency), out, record, attempts=attempts, vision=config.vision)
-    entries = ask_entries(load_mcp_config(config.mcp_config), [Path(f) for item in items for f in item.files])
+    entries = attachment_entries(load_mcp_config(config.mcp_config), [Path(f) for item in items for f in item.files])
     print(
         f"memento eval: {len(items)} questions x {iterations} iteration(s){f' x {attempts} attempts' if attempts > 1 else ''}, "
         f"memory {config.memory}, benchmark {benchmark}, run folder {out}; starting the MCP servers...",

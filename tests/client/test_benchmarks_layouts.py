@@ -181,8 +181,7 @@ def test_images_in_every_encoding(tmp_path):
 @pytest.fixture
 def workspace(tmp_path, fake_openai, monkeypatch):
     toy = {"command": sys.executable, "args": ["-m", "tests.client.toy_server"], "cwd": str(REPO)}
-    (tmp_path / "elsewhere").mkdir()
-    documents = {"command": "memento-documents", "args": ["--root", str(tmp_path / "elsewhere")]}  # not the dataset's folder
+    documents = {"command": "memento-documents", "args": ["--root", str(tmp_path), "--max-file-mb", "5"]}  # holds the datasets
     (tmp_path / "mcp.json").write_text(json.dumps({"mcpServers": {"toy": toy, "documents": documents}}))
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
     monkeypatch.setenv("OPENAI_API_KEY", "test")
@@ -226,8 +225,8 @@ def test_gaia_runs_end_to_end_with_attachments_images_pass_at_k_and_levels(works
     rows = [json.loads(line) for line in (out / "iter-1" / "results.jsonl").read_text().splitlines()]
     assert sorted((r["id"], r["attempt"], r["acc"]) for r in rows) == [("g1", 1, 0.0), ("g1", 2, 0.0), ("g2", 1, 0.0), ("g2", 2, 1.0), ("g3", 1, 1.0), ("g3", 2, 1.0)]
 
-    # the attachment was read through the documents server from the run's copy, the only folder added to its
-    # roots; the dataset's folder, with the gold answers in metadata.jsonl, stays out of the agent's reach
+    # the attachment was read through the documents server from the run's copy, its only root for the run
+    # (mcp.json's root, which holds the dataset, dropped): metadata.jsonl and its gold answers stay out of reach
     assert staged.read_text() == (folder / "notes.txt").read_text()
     events = [e for line in (out / "iter-1" / "trajectories.jsonl").read_text().splitlines() for e in json.loads(line)["events"]]
     reads = [e for e in events if e["kind"] == "tool" and e["name"] == "documents__read_document"]
@@ -339,6 +338,19 @@ def test_more_attempts_on_resume_run_only_the_new_ones(workspace, fake_openai, c
     assert sorted(task_of(r) for r in planners) == ["Find m+n.", "Find the remainder."]  # each task once more, not twice
     assert second["attempts"] == 2 and second["overall"]["acc@1"] == 1.0
     assert json.loads((out / "config.json").read_text())["attempts"] == 2
+
+
+def test_with_attachments_the_documents_server_reads_only_them():
+    from memento_client.commands import attachment_entries
+    from memento_client.mcp.config import ServerEntry
+
+    documents = ServerEntry("documents", command="memento-documents", args=("--root", "/data", "--max-file-mb", "5", "--root=/home"))
+    others = [ServerEntry("code", command="memento-code", args=("--root", "/x")), ServerEntry("documents2", url="http://127.0.0.1:1/mcp")]
+    files = [Path("/run/attachments/t1/a.pdf"), Path("/run/attachments/t1/b.png"), Path("/run/attachments/t2/c.xlsx")]
+    entries = attachment_entries([documents, *others], files)
+    assert entries[0].args == ("--max-file-mb", "5", "--root", "/run/attachments/t1", "--root", "/run/attachments/t2")
+    assert entries[1:] == others
+    assert attachment_entries([documents], []) == [documents]  # no attachments: the user's roots stay
 
 
 def test_the_run_warns_before_it_starts_of_what_would_go_unseen_or_unscored(tmp_path):
