@@ -103,6 +103,20 @@ def benchmark_scores(item: Item, answer: str | None, metrics: dict[str, float]) 
     return {} if acc is None else {"acc": acc}
 
 
+async def benchmark_reward(agent: Agent, row: dict[str, Any]) -> float | None:
+    """The case's reward: the benchmark's own score where it has one (the agent rewards by F1, which
+    counts "Beatles" right where GAIA counts it wrong), set on the case the agent wrote; else unchanged."""
+    acc, case_id, reward = row.get("acc"), row.get("case_id"), row.get("reward")
+    if acc is None or not case_id or reward == acc:
+        return reward
+    try:
+        await case_bank.set_reward(agent.host, case_id, acc)
+    except Exception as exc:  # the case keeps the agent's reward; the run goes on
+        log.warning("case %s of task %s keeps reward %s, not the benchmark's %s: %s", case_id, row["id"], reward, acc, exc)
+        return reward
+    return acc
+
+
 def result_row(item: Item, iteration: int, outcome: Any, attempt: int = 1) -> dict[str, Any]:
     """The scored line of one attempt at a task; an exception scores 0 (failed counts as wrong)."""
     row: dict[str, Any] = {"id": item.id, "source": item.source, "iteration": iteration, "question": item.question, "gold": item.answers}
@@ -177,6 +191,7 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
                 log.warning("task %s failed: %s", item.id, exc)
                 outcome, events = exc, []
             row = result_row(item, iteration, outcome, attempt)
+            row["reward"] = await benchmark_reward(agent, row)
             await writer.write(row, events)
             finished += 1
             if progress:

@@ -19,8 +19,9 @@ from memento_client.eval.datasets import load_dataset
 from memento_client.eval.runs import runs_root
 from memento_client.eval.scoring import LETTERS
 from memento_core.errors import ConfigError
-from tests.client.conftest import REPO
+from tests.client.conftest import REPO, with_memory
 from tests.client.scripted import AgentScript, answer_json, role_of, task_of
+from tests.client.test_rate import _bank
 from tests.fakes.openai_server import text_reply, tool_call_reply
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # the magic is what the loader checks; the fake model never decodes it
@@ -369,3 +370,16 @@ def test_the_run_warns_before_it_starts_of_what_would_go_unseen_or_unscored(tmp_
     ]
     assert _warnings(hle, ClientConfig(model="m", vision=True), []) == ["this benchmark is scored by a judge model: without --judge-model it has no ACC"]
     assert _warnings(hle, ClientConfig(model="m", vision=True, judge_model="j"), []) == []
+
+
+def test_a_case_is_rewarded_by_the_benchmarks_score_not_by_f1(workspace, fake_openai, capsys):
+    with_memory(workspace)
+    folder = _gaia(workspace / "gaia")
+    (folder / "metadata.jsonl").write_text("\n".join((folder / "metadata.jsonl").read_text().splitlines()[0:3:2]) + "\n")  # g1, g3
+    fake_openai.responder = AgentScript(answers={"Which band is named in the notes?": "Beatles", "List the primes below 6.": "2,3,5"})
+    _, out = _eval(workspace, folder, capsys, "--memory", "similarity", "--concurrency", "1")
+    rows = {r["id"]: r for r in map(json.loads, (out / "iter-1" / "results.jsonl").read_text().splitlines())}
+    # "Beatles": F1 1.0 against "The Beatles" (SQuAD drops articles), GAIA 0; "2,3,5": F1 0 ("235"), GAIA 1
+    assert [(rows[t]["f1"], rows[t]["acc"], rows[t]["reward"]) for t in ("g1", "g3")] == [(1.0, 0.0, 0.0), (0.0, 1.0, 1.0)]
+    bank = _bank(workspace)
+    assert bank[rows["g1"]["case_id"]]["reward"] == 0.0 and bank[rows["g3"]["case_id"]]["reward"] == 1.0
