@@ -21,6 +21,11 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// Replace an element's children; nulls (a part left out) are skipped and nested lists flattened.
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVGNS, tag);
   for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, v);
@@ -32,7 +37,7 @@ const enc = encodeURIComponent;
 const fmt = (v, d = 3) => (v === null || v === undefined ? "–" : typeof v === "number" ? v.toFixed(d) : String(v));
 const link = (href, text, attrs = {}) => h("a", { href, ...attrs }, text);
 const runLink = (run) => link(`#/run/${enc(run)}`, run);
-const caseLink = (id) => link(`#/case/${enc(id)}`, id, { "data-case": id });
+const caseLink = (id) => link(`#/case/${enc(id)}`, id.length > 12 ? `${id.slice(0, 10)}…` : id, { "data-case": id, title: id });
 const secs = (v) => (v === null || v === undefined ? "–" : `${Number(v).toFixed(1)} s`);
 
 async function api(path, options = {}) {
@@ -89,7 +94,7 @@ function lineChart(series, { xlabel = "iteration", ylabel = "score", ymin = 0, y
     svg.append(s("text", { x: pad.l - 6, y: Y(y) + 4, "text-anchor": "end" }, y.toPrecision(2)));
   }
   const ticks = integerX ? [...new Set(xs)].sort((a, b) => a - b) : [x0, (x0 + x1) / 2, x1];
-  for (const x of ticks) svg.append(s("text", { x: X(x), y: height - pad.b + 16, "text-anchor": "middle" }, integerX ? x : Math.round(x)));
+  for (const x of ticks) svg.append(s("text", { x: X(x), y: height - pad.b + 16, "text-anchor": "middle" }, integerX ? x : Number(x.toPrecision(3))));
   svg.append(s("text", { x: (width + pad.l) / 2, y: height - 4, "text-anchor": "middle" }, xlabel));
   svg.append(s("text", { x: 12, y: (height - pad.b) / 2, transform: `rotate(-90 12 ${(height - pad.b) / 2})`, "text-anchor": "middle" }, ylabel));
   svg.append(s("line", { x1: pad.l, x2: pad.l, y1: pad.t, y2: height - pad.b, stroke: "#777" }));
@@ -137,7 +142,7 @@ async function pageRuns(main) {
       h("td", {}, r.memory ?? "–"), numCell(r.em), numCell(r.f1), numCell(r.cost_usd, 4), h("td", { class: "num" }, r.tokens), h("td", { class: "num" }, secs(r.wall_seconds)),
       h("td", {}, r.created), h("td", { class: "muted" }, String(r.what).slice(0, 60)));
   });
-  main.replaceChildren(h("h1", {}, "Runs"), rows.length ? table(["", "run", "kind", "status", "progress", "memory", "EM", "F1", "cost", "tokens", "time", "created", "what"], body, { id: "runs" }) : h("p", { class: "muted" }, "No runs yet: `memento ask` or `memento eval` make them."), h("p", {}, compare));
+  fill(main, h("h1", {}, "Runs"), rows.length ? table(["", "run", "kind", "status", "progress", "memory", "EM", "F1", "cost", "tokens", "time", "created", "what"], body, { id: "runs" }) : h("p", { class: "muted" }, "No runs yet: `memento ask` or `memento eval` make them."), h("p", {}, compare));
 }
 
 function follow(run, update) {
@@ -170,7 +175,7 @@ async function pageRun(main, run) {
   const iterations = d.summaries.map((x) => h("tr", {}, h("td", {}, x.iteration), h("td", { class: "num" }, x.overall.n), numCell(x.overall.em), numCell(x.overall.f1), numCell(x.overall.pm), h("td", { class: "num" }, x.overall.failed), h("td", { class: "num" }, x.overall.missing)));
   const sources = d.summaries.flatMap((x) => Object.entries(x.by_source).map(([src, m]) => h("tr", {}, h("td", {}, x.iteration), h("td", {}, src), h("td", { class: "num" }, m.n), numCell(m.em), numCell(m.f1), numCell(m.pm))));
   const compareWith = h("select", { id: "compare-with", onchange: (e) => { if (e.target.value) location.hash = `#/compare/${enc(run)}/${enc(e.target.value)}`; } }, h("option", { value: "" }, "compare with…"), others.map((o) => h("option", { value: o.run }, o.run)));
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, `${c.kind ?? "run"} ${run}`),
     h("p", { class: "muted" }, `memory ${c.memory ?? "?"} · ${c.dataset || c.question || ""} · models ${JSON.stringify(c.models || {})} · cost $${fmt(d.cost.cost_usd, 4)} · ${d.cost.tokens} tokens · ${secs(d.cost.task_seconds)} task time`),
     live,
@@ -234,7 +239,7 @@ function collapsible(label, text) {
 async function pageTask(main, run, task, iteration) {
   const d = await api(`/api/runs/${enc(run)}/tasks/${enc(task)}${iteration ? `?iteration=${enc(iteration)}` : ""}`);
   const r = d.result || {};
-  main.replaceChildren(
+  fill(main, 
     h("p", {}, runLink(run), " › task ", task, " · iteration ", d.iterations.map((i) => h("span", {}, " ", i === d.iteration ? h("b", {}, i) : link(`#/run/${enc(run)}/task/${enc(task)}/${i}`, String(i))))),
     h("h1", {}, d.question),
     h("div", { class: "cards" }, card("answer", d.answer ?? "(none)"), card("gold", (r.gold || []).join(" | ") || "–"), card("EM", fmt(r.em, 0)), card("F1", fmt(r.f1, 2)),
@@ -255,7 +260,7 @@ async function pageCompare(main, a, b) {
   });
   const won = d.tasks.filter((t) => (t.b?.em ?? 0) > (t.a?.em ?? 0)).length;
   const lost = d.tasks.filter((t) => (t.b?.em ?? 0) < (t.a?.em ?? 0)).length;
-  main.replaceChildren(h("h1", {}, "Compare ", runLink(a), " and ", runLink(b)),
+  fill(main, h("h1", {}, "Compare ", runLink(a), " and ", runLink(b)),
     h("p", {}, `${b} is right where ${a} is wrong on ${won} task(s), and wrong where it is right on ${lost} (EM at each run's last iteration; changed rows highlighted).`),
     table(["task", "question", `answer (${a})`, "EM", "F1", `answer (${b})`, "EM", "F1"], rows, { id: "compare-table" }));
 }
@@ -290,12 +295,12 @@ async function pageBank(main) {
     query.set("offset", offset);
     const page = await api(`/api/bank/cases?${query}`);
     const rows = page.cases.map((c) => h("tr", { "data-case-row": c.id }, h("td", {}, caseLink(c.id)), h("td", {}, c.task), numCell(c.reward, 2), h("td", {}, h("span", { class: `badge ${c.trust}` }, c.trust)), h("td", {}, c.source), h("td", {}, c.tags.join(", ")), h("td", {}, c.created_at.slice(0, 19))));
-    list.replaceChildren(h("p", { class: "muted" }, `${page.total} case(s)`), table(["id", "task", "reward", "trust", "source", "tags", "created"], rows),
+    list.replaceChildren(...[h("p", { class: "muted" }, `${page.total} case(s)`), table(["id", "task", "reward", "trust", "source", "tags", "created"], rows),
       page.offset > 0 ? h("button", { onclick: () => browse(Math.max(0, page.offset - 50)) }, "previous") : null,
-      page.next_offset !== null ? h("button", { onclick: () => browse(page.next_offset) }, "next") : null);
+      page.next_offset !== null ? h("button", { onclick: () => browse(page.next_offset) }, "next") : null].filter(Boolean));
   }
   listFilters.addEventListener("submit", (e) => { e.preventDefault(); browse().catch((err) => showError(err.message)); });
-  main.replaceChildren(h("h1", {}, "Case bank"), h("p", { class: "muted" }, "Search with the agent's own retrieval (retrieve_cases), both policies side by side."), form, results, h("h2", {}, "All cases"), listFilters, list);
+  fill(main, h("h1", {}, "Case bank"), h("p", { class: "muted" }, "Search with the agent's own retrieval (retrieve_cases), both policies side by side."), form, results, h("h2", {}, "All cases"), listFilters, list);
   await browse();
 }
 
@@ -315,7 +320,7 @@ async function pageCase(main, id) {
   };
   const reward = h("input", { type: "number", min: 0, max: 1, step: 0.1, value: c.reward, id: "reward-input", "aria-label": "new reward" });
   const provenance = d.retrieved_by.map((r) => h("tr", {}, h("td", {}, runLink(r.run)), h("td", {}, link(`#/run/${enc(r.run)}/task/${enc(r.id)}/${r.iteration}`, r.id)), h("td", {}, r.iteration), h("td", {}, r.question), numCell(r.reward, 2), numCell(r.em, 0)));
-  main.replaceChildren(
+  fill(main, 
     h("h1", {}, "Case ", c.id), h("p", {}, h("span", { class: `badge ${c.trust}`, id: "trust" }, c.trust), " ", c.outcome, " · source ", c.source || "–", " · run ", d.written_by ? runLink(d.written_by) : (c.run_id || "–"), " · tags ", c.tags.join(", ") || "–"),
     h("div", { class: "cards" }, card("reward", fmt(c.reward, 2)), card("created", c.created_at.slice(0, 19)), card("updated", c.updated_at.slice(0, 19))),
     h("div", { class: "filters", id: "actions" },
@@ -331,15 +336,16 @@ async function pageCase(main, id) {
 async function pageHealth(main) {
   const d = await api("/api/health");
   const st = d.stats, sc = st.scorer, gate = sc.gate;
-  const history = d.history.filter((p) => p.database === st.database && p.loss !== null);
-  main.replaceChildren(h("h1", {}, "Memory health"),
+  const history = d.history.filter((p) => p.database === st.database && p.loss !== null).map((p) => [p.steps, p.loss]);
+  if (sc.last_loss !== null) history.push([sc.trained_steps, sc.last_loss]);
+  fill(main, h("h1", {}, "Memory health"),
     h("div", { class: "cards", id: "bank-stats" }, card("cases", st.cases), card("trusted", st.trusted), card("quarantined", st.quarantined), card("positive", st.positive), card("negative", st.negative), card("index", st.index)),
     h("p", { class: "muted" }, `${st.database} · ${st.embedding_model} (${st.embedding_dim} dimensions)`),
     h("h2", {}, "Learned policy"),
     h("div", { class: "cards", id: "scorer" }, card("training steps", sc.trained_steps), card("transitions", sc.transitions), card("last loss", fmt(sc.last_loss, 4)), card("gate", gate.open ? "open" : "closed")),
     h("p", { id: "gate" }, `gate ${gate.open ? "open: the learned scorer ranks the cases" : "closed: similarity's order stands"} · ${gate.reason} · held-out tasks ${gate.tasks}, log-loss learned ${fmt(gate.loss_learned, 4)} vs prior ${fmt(gate.loss_prior, 4)}`),
-    h("h2", {}, "Loss at the end of each run on this bank"),
-    history.length ? lineChart([{ label: "last loss", colour: COLOURS[0], points: history.map((p) => [p.steps, p.loss]) }], { xlabel: "training steps", ylabel: "loss", ymax: null, integerX: false }) : h("p", { class: "muted" }, "no run has recorded the learned policy's loss on this bank yet"));
+    h("h2", {}, "Training loss: at the end of each run on this bank, and now"),
+    history.length ? lineChart([{ label: "last loss", colour: COLOURS[0], points: history }], { xlabel: "training steps", ylabel: "loss", ymax: null, integerX: false }) : h("p", { class: "muted" }, "no run has recorded the learned policy's loss on this bank yet"));
 }
 
 // ---- routing ------------------------------------------------------------------------------
@@ -361,7 +367,7 @@ async function route() {
     else await pageRuns(main);
     main.dataset.page = parts[0] || "runs";
   } catch (err) {
-    main.replaceChildren(h("p", { class: "muted" }, "Could not load this page."));
+    fill(main, h("p", { class: "muted" }, "Could not load this page."));
     showError(err.message);
   }
 }
