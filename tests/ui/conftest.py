@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -95,12 +96,20 @@ def eval_args(ws: Path, out: Path, mcp: str, *extra: str) -> list[str]:
 def runs(home, fake, workspace) -> dict[str, Path]:
     """Two real eval runs: memory off (1 iteration, toy server only) and similarity memory (2 iterations)."""
     root = home / "data" / "runs"
+    off = eval_process(home, fake, eval_args(workspace, root / OFF, "toy.json", "--memory", "off"))  # meanwhile:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in eval_env(home, fake).items():
             patch.setenv(name, value)
-        assert memento(eval_args(workspace, root / OFF, "toy.json", "--memory", "off")) == 0
         assert memento(eval_args(workspace, root / SIMILARITY, "mcp.json", "--memory", "similarity", "--iterations", "2")) == 0
+    assert off.wait(120) == 0
     return {OFF: root / OFF, SIMILARITY: root / SIMILARITY}
+
+
+def eval_process(home: Path, fake: FakeOpenAI, args: list[str]) -> subprocess.Popen:
+    """`memento eval` in its own process."""
+    command = [sys.executable, "-c", "from memento_client.cli import main; main()", *args]
+    env = {**os.environ, **eval_env(home, fake)}
+    return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def free_port() -> int:

@@ -5,16 +5,13 @@ case (it leaves retrieval), memory health, and an eval's progress arriving live.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 from playwright.sync_api import expect
 
 from memento_client.eval.runfiles import read_jsonl
-from tests.ui.conftest import OFF, REPO, SIMILARITY, eval_args, eval_env, snap
+from tests.ui.conftest import OFF, SIMILARITY, eval_args, eval_process, snap
 
 pytestmark = pytest.mark.browser
 
@@ -165,8 +162,7 @@ def test_memory_health_shows_the_bank_and_the_learned_policy(page, ui):
 def test_a_running_eval_updates_live(page, ui, home, fake, workspace):
     fake.responder.delay = 0.1  # each model reply takes a while, so the run lasts a few seconds
     name = "eval-live"
-    command = [sys.executable, "-c", "from memento_client.cli import main; main()", *eval_args(workspace, home / "data" / "runs" / name, "toy.json", "--memory", "off", "--concurrency", "1")]
-    process = subprocess.Popen(command, env={**os.environ, **eval_env(home, fake)}, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = eval_process(home, fake, eval_args(workspace, home / "data" / "runs" / name, "toy.json", "--memory", "off", "--concurrency", "1"))
     try:
         page.goto(f"{ui}/#/runs")
         deadline = time.monotonic() + 60
