@@ -13,7 +13,7 @@ DEFAULT_PORT = 8790
 def add_parser(sub: Any) -> None:
     ui = sub.add_parser("ui", help="Browse runs, trajectories and the case bank in a local web app.")
     ui.add_argument("--host", default="127.0.0.1", help="Bind address (beyond loopback only with --token).")
-    ui.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"Port (default {DEFAULT_PORT}; 0: any free port).")
+    ui.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"Port (default {DEFAULT_PORT}).")
     ui.add_argument("--token", default=os.environ.get("MEMENTO_TOKEN"), help="Token the browser must give once (/?token=...); else MEMENTO_TOKEN.")
     ui.add_argument("--memory-server", default="memory", help="The mcp.json entry holding the case bank (stdio or HTTP).")
     ui.add_argument("--mcp-config", type=Path, help="mcp.json to use (default ./mcp.json, else embedded).")

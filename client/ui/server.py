@@ -5,7 +5,6 @@ API below, and a running eval's progress streams as server-sent events."""
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -31,7 +30,6 @@ from memento_client.ui import bank, runs
 from memento_client.ui.security import SESSION_COOKIE, Guard, GuardMiddleware
 from memento_core.errors import ConfigError
 
-log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
