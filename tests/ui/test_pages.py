@@ -5,6 +5,7 @@ case (it leaves retrieval), memory health, and an eval's progress arriving live.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -189,3 +190,27 @@ def test_a_running_eval_updates_live(page, ui, home, fake, workspace):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_markup_in_a_trajectory_is_shown_as_text_never_run(page, ui, runs, home):
+    """Tool output comes from the web: a page's HTML in it must show as text, not run in the UI."""
+    attack = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script>'
+    copy = home / "data" / "runs" / "eval-hostile"
+    shutil.copytree(runs[SIMILARITY], copy)
+    try:
+        trajectories = copy / "iter-1" / "trajectories.jsonl"
+        rows = [json.loads(line) for line in trajectories.read_text().splitlines()]
+        for row in rows:
+            row["question"] = attack
+            for event in row["events"]:
+                if event["kind"] == "tool":
+                    event["output"] = attack
+        trajectories.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        page.goto(f"{ui}/#/run/eval-hostile/task/q1/1")
+        tool = page.locator('#timeline li[data-kind="tool"]').first
+        tool.locator("summary").click()
+        assert tool.locator("details pre").inner_text() == attack and page.locator("h1").inner_text() == attack
+        assert page.locator("#main img, #main script").count() == 0
+        assert page.evaluate("window.pwned === undefined")
+    finally:
+        shutil.rmtree(copy)
