@@ -21,6 +21,7 @@ from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
+from memento_client.ui import command as ui_command
 from memento_core.errors import ConfigError, MementoError
 from memento_core.version import package_version
 
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     rate.add_argument("--mcp-config", type=Path, help="mcp.json with the memory server (default: the one the run used).")
     rate.add_argument("--config", type=Path, help="TOML config file.")
     sub.add_parser("servers", help="List the MCP servers and how to start each.")
+    ui_command.add_parser(sub)
     return parser
 
 
@@ -236,7 +238,11 @@ def cmd_servers(_: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers}
+def cmd_ui(args: argparse.Namespace) -> int:
+    return ui_command.run(args, _config(args))
+
+
+COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers, "ui": cmd_ui}
 
 
 def run(argv: Sequence[str] | None = None) -> int:
