@@ -1,0 +1,163 @@
+"""Crawl's extraction and conversion past their time limit leave nothing running (real crawl server over MCP).
+
+A loopback site serves a huge HTML page (seconds of extraction) and docx bombs generated here (a
+~0.7 MB zip whose 6 MB of paragraphs take seconds to convert). Before the fix, extraction ran in a
+thread abandoned at its timeout and kept burning CPU and memory after the caller got its error.
+Now the worker doing it is killed: its pid is gone, and once the replacement is warm the server's
+whole process tree is idle.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+import zipfile
+
+import anyio
+import psutil
+import pytest
+
+from tests.fakes.site import site  # noqa: F401 (fixture)
+from tests.harness import connect, error_text, payload
+
+pytestmark = pytest.mark.anyio
+
+TIMEOUT_S = 1.0
+ARGS = ["--allow-host", "127.0.0.1", "--no-browser", "--cache-ttl-s", "0", "--convert-timeout-s", str(TIMEOUT_S)]
+IDLE_CPU_S = 0.3  # CPU seconds per second the whole server tree may use when quiet (idle: ~0.01)
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="word/document.xml"/></Relationships>'
+)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def docx_bomb(paragraphs: int = 100_000) -> bytes:
+    """A valid docx, within the archive limits (ratio ~10), that takes seconds and hundreds of MB to convert."""
+    body = "".join(f"<w:p><w:r><w:t>cell {i} of the bomb {i * 7919 % 100_003}</w:t></w:r></w:p>" for i in range(paragraphs))
+    document = (
+        '<?xml version="1.0" encoding="UTF-8"?><w:document '
+        f'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES)
+        archive.writestr("_rels/.rels", RELS)
+        archive.writestr("word/document.xml", document)
+    return out.getvalue()
+
+
+def huge_page(blocks: int = 40_000) -> bytes:
+    """4 MB of HTML with a link per block: seconds of extraction."""
+    body = "".join(f'<div><p>Paragraph {i} on tides and the moon, number {i * 31 % 977}.</p><a href="/l{i}">link {i}</a></div>'
+                   for i in range(blocks))
+    return f"<html><head><title>Huge</title></head><body>{body}</body></html>".encode()
+
+
+def crawl_server() -> psutil.Process:
+    """The crawl server this test started (a child of the test process)."""
+    found = [child for child in psutil.Process(os.getpid()).children() if "memento-crawl" in " ".join(child.cmdline())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def workers(server: psutil.Process) -> set[int]:
+    found = set()
+    for child in server.children(recursive=True):
+        try:
+            if "memento_core.workers" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.NoSuchProcess:  # a worker killed while listed
+            pass
+    return found
+
+
+def tree_cpu_s(server: psutil.Process) -> float:
+    total = 0.0
+    for process in [server, *server.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+async def assert_idle(server: psutil.Process, within_s: float = 10.0) -> None:
+    """The server's whole tree goes quiet once replacement workers have finished their imports."""
+    deadline = time.monotonic() + within_s
+    while True:
+        before = tree_cpu_s(server)
+        await anyio.sleep(0.5)
+        used = tree_cpu_s(server) - before
+        if used < IDLE_CPU_S / 2:
+            return
+        assert time.monotonic() < deadline, f"the crawl server's processes still use {2 * used:.2f} CPU s per second"
+
+
+async def warm(client, site) -> None:  # noqa: F811 (fixture)
+    """A small page through the pool: the worker it reaches is started and ready afterwards."""
+    page = payload(await client.call_tool("fetch_page", {"url": site.url("/articles/tides.html"), "render": "http"}))
+    assert "Moon" in page["markdown"]
+
+
+async def test_html_extraction_past_its_timeout_is_killed_not_abandoned(site):  # noqa: F811 (fixture)
+    url = site.add("/huge.html", huge_page())
+    with anyio.fail_after(120):
+        async with connect("crawl", args=ARGS) as client:
+            server = crawl_server()
+            await warm(client, site)
+            busy = workers(server)
+            started = time.monotonic()
+            message = error_text(await client.call_tool("fetch_page", {"url": url, "render": "http"}))
+            assert f"extracting the page took longer than {TIMEOUT_S:g} s and was stopped" in message
+            assert "--convert-timeout-s" in message and time.monotonic() - started < 10 * TIMEOUT_S
+            killed = busy - workers(server)
+            assert killed and not any(psutil.pid_exists(pid) for pid in killed)
+            await warm(client, site)  # the replacement serves
+            await assert_idle(server)
+
+
+async def test_four_docx_bombs_are_stopped_and_leave_no_worker_burning(site):  # noqa: F811 (fixture)
+    bomb = docx_bomb()
+    urls = [site.add(f"/bomb{k}.docx", bomb, DOCX) for k in range(4)]
+    messages: list[str] = []
+    with anyio.fail_after(180):
+        async with connect("crawl", args=ARGS) as client:
+            server = crawl_server()
+            await warm(client, site)
+            seen: set[int] = set()
+
+            async def attack(url: str) -> None:
+                messages.append(error_text(await client.call_tool("fetch_page", {"url": url, "render": "http"})))
+
+            async def watch() -> None:
+                while True:
+                    seen.update(workers(server))
+                    await anyio.sleep(0.1)
+
+            async with anyio.create_task_group() as watching:
+                watching.start_soon(watch)
+                async with anyio.create_task_group() as group:
+                    for url in urls:
+                        group.start_soon(attack, url)
+                watching.cancel_scope.cancel()
+            assert len(messages) == 4
+            assert all(f"converting the document took longer than {TIMEOUT_S:g} s and was stopped" in m for m in messages)
+            gone = seen - workers(server)
+            assert len(gone) >= 2 and not any(psutil.pid_exists(pid) for pid in gone)
+            await warm(client, site)
+            await warm(client, site)
+            assert len(workers(server)) <= 2
+            await assert_idle(server)
+            rss = sum(p.memory_info().rss for p in [server, *server.children(recursive=True)])
+            assert rss < 1 << 30, f"the crawl server's processes hold {rss >> 20} MiB after the bombs"
