@@ -144,3 +144,32 @@ async def test_timeouts_leave_no_process_of_the_call_running(root):
             assert timed_out["error"]["type"] == "Timeout" and timed_out["session_state"] == "idle"
             assert await growth(client, sid, "py.txt") == 0 and processes_with(marker) == []
             assert (await call(client, "run_python", code="kept", session_id=sid))["value"] == "'still here'"
+
+
+THREADS = """
+import threading, time
+def write():
+    while True:
+        with open('threads.txt', 'a') as out:
+            out.write('x')
+        time.sleep(0.05)
+for _ in range(3):
+    threading.Thread(target=write, daemon=True).start()
+while True:
+    time.sleep(0.1)
+"""
+
+
+async def test_a_timed_out_call_leaves_none_of_its_threads_writing(root):
+    args = ["--warm-kernels", "0", "--workspace-root", str(root)]
+    with anyio.fail_after(120):
+        async with connect("code", args=args) as client:
+            before = await call(client, "run_python", code="import threading; kept = 1; threading.active_count()")
+            sid = before["session_id"]
+            timed_out = await call(client, "run_python", code=THREADS, session_id=sid, timeout_s=2)
+            # an interrupt reaches only the main thread: the kernel with the call's threads is killed instead
+            assert timed_out["error"]["type"] == "SessionDied" and "threads it started" in timed_out["error"]["message"]
+            assert await growth(client, sid, "threads.txt") == 0
+            await call(client, "reset_session", session_id=sid)
+            assert (await call(client, "run_python", code="1 + 1", session_id=sid))["value"] == "2"
+            assert await growth(client, sid, "threads.txt") == 0
