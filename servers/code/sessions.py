@@ -23,8 +23,8 @@ from memento_servers.code.config import CodeSettings
 from memento_servers.code.errors import SessionError
 from memento_servers.code.kernel import Kernel
 from memento_servers.code.quota import mount_quota, unmount_quota
-from memento_servers.code.stale import PREFIX, claim, remove_stale
 from memento_servers.code.sandbox import Sandbox, check_sandbox
+from memento_servers.code.stale import PREFIX, claim, remove_stale
 from memento_servers.code.tree import remove_tree
 from memento_servers.code.workspace import MAX_FILES, Workspace
 
