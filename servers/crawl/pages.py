@@ -2,7 +2,7 @@
 
 HTML extraction and documents (PDF, office files) run in killable worker processes (`WorkerPool`,
 `operations.py`) under size, time and memory limits: a worker past its time is killed and replaced,
-so nothing of an abandoned page keeps burning CPU or memory.
+so nothing of a page past its limit keeps burning CPU or memory.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def alive(pid: int) -> bool:
     return True
 
 
-async def test_extraction_over_its_time_limit_is_abandoned_with_a_clear_error(site, tmp_path):
+async def test_extraction_over_its_time_limit_is_stopped_with_a_clear_error(site, tmp_path):
     async with Fetcher(FetchPolicy(allow_hosts=["127.0.0.1"])) as fetcher:
         loader = PageLoader(fetcher, None, PageCache(tmp_path, 0), max_bytes=10**7, convert_timeout_s=0.001)
         try:
