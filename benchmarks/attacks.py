@@ -27,9 +27,9 @@ SLOW = "not bomb_over_mcp and not docx_bombs and not 40_mb and not quota and not
 
 
 def area(classname: str) -> str:
-    """`tests.security.test_documents_roots` -> `documents`."""
-    name = classname.rsplit(".", 1)[-1].removeprefix("test_")
-    return name if name.startswith(("crawl_cache", "crawl_workers")) else name.split("_", 1)[0]
+    """`tests.security.test_documents_roots` -> `documents`; crawl files keep two words (`crawl_cache`, `crawl_workers`)."""
+    words = classname.rsplit(".", 1)[-1].removeprefix("test_").split("_")
+    return "_".join(words[:2] if words[0] == "crawl" else words[:1])
 
 
 def summarise(report: Path) -> dict[str, dict]:
