@@ -4,7 +4,7 @@ A `WorkerPool` keeps warm worker processes (`python -m memento_core.workers OPER
 each serving one module's `run(op, args, payload) -> (message, data)` over its stdin/stdout with
 frames of JSON plus an optional binary payload. A call past the wall-time limit kills its worker,
 which is replaced; nothing of the call keeps running. Each worker has an address-space limit and
-dies with its server (parent-death signal).
+exits when its server is gone (EOF on its requests when idle; a watchdog thread when busy).
 
     pool = WorkerPool("memento_servers.documents.operations", WorkerErrors(DocumentError, LimitExceeded, CorruptDocument))
     message, data = await pool.call("convert", {...}, payload)
@@ -12,13 +12,11 @@ dies with its server (parent-death signal).
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import json
 import logging
 import os
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -38,7 +36,6 @@ HEADER = struct.Struct(">II")  # json length, payload length
 WORKERS = 2  # warm processes per pool, by default
 WORKER_MEMORY_MB = 2048  # MiB of address space per worker, by default
 STARTUP_TIMEOUT_S = 120.0
-PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -97,10 +94,6 @@ class Worker:
         self.errors = errors
         self.process: subprocess.Popen | None = None
         self.ready = False
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None and self.process.poll() is None else None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -171,11 +164,6 @@ class WorkerPool:
         self._slots = anyio.Semaphore(size)
         self._lock = threading.Lock()
 
-    @property
-    def pids(self) -> list[int]:
-        """The process ids of the running workers."""
-        return [pid for worker in self._workers if (pid := worker.pid) is not None]
-
     def start(self) -> None:
         self._workers[0].start()
 
@@ -200,14 +188,17 @@ class WorkerPool:
 # ---- the worker process ----------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when the server that started it dies, even by SIGKILL."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the worker still ends at EOF on its stdin
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(0)
+def _exit_with_parent(every_s: float = 0.5) -> None:
+    """Exit once the server that started this worker is gone (even by SIGKILL), in the middle of a call too.
+    (Not PR_SET_PDEATHSIG: it fires when the server *thread* that started the worker ends.)"""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _limit_memory(memory_mb: int) -> None:
@@ -224,7 +215,7 @@ def _serve(operations_name: str, memory_mb: int) -> None:
     os.dup2(2, 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
-    _die_with_parent()
+    _exit_with_parent()
     if memory_mb > 0:
         _limit_memory(memory_mb)
     operations = importlib.import_module(operations_name)  # warm: imports the parsers

@@ -182,3 +182,25 @@ async def test_four_docx_bombs_are_stopped_and_leave_no_worker_burning(site):  #
             await assert_idle(server)
             rss = sum(p.memory_info().rss for p in tree(server))
             assert rss < 1 << 30, f"the crawl server's processes hold {rss >> 20} MiB after the bombs"
+
+
+async def test_a_busy_worker_exits_when_its_server_is_sigkilled(site):  # noqa: F811 (fixture)
+    url = site.add("/bomb.docx", docx_bomb(), DOCX)
+    args = [*ARGS[:-1], "60"]  # the conversion would run for seconds
+    with anyio.fail_after(120):
+        async with connect("crawl", args=args) as client:
+            server = crawl_server()
+            await warm(client, site)
+            async with anyio.create_task_group() as group:
+                group.cancel_scope.deadline = anyio.current_time() + 3  # the call itself never returns: its server dies
+                group.start_soon(client.call_tool, "fetch_page", {"url": url, "render": "http"})
+                while not runnable([psutil.Process(pid) for pid in workers(server)]):
+                    await anyio.sleep(0.05)
+                busy_workers = workers(server)
+                server.kill()
+                server.wait(10)
+                group.cancel_scope.cancel()
+            deadline = time.monotonic() + 5
+            while any(psutil.pid_exists(pid) for pid in busy_workers) and time.monotonic() < deadline:
+                await anyio.sleep(0.1)
+            assert not any(psutil.pid_exists(pid) for pid in busy_workers), "a worker outlived its killed server"
