@@ -1,13 +1,15 @@
 """Session folders left by a code server that died without cleaning up (a SIGKILL, a crash): removed at the next start.
 
 Each server writes its pid and start time into its folder; a later server removes the folders under the
-same workspace root whose owner no longer runs (a recycled pid has another start time).
+same workspace root whose owner no longer runs (a recycled pid has another start time). Only real
+folders owned by this user are considered, and trees are removed by fd walking (`tree.py`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 from pathlib import Path
 
 from memento_servers.code.quota import unmount_all_under
@@ -39,6 +41,9 @@ def remove_stale(root: Path) -> int:
     removed = 0
     for folder in root.glob(f"{PREFIX}*"):
         try:
+            info = folder.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue  # a symlink or another user's folder: never followed, never ours
             owner = (folder / OWNER_FILE).read_text().strip()
         except OSError:
             continue  # not claimed (yet, or by an older version): not ours to judge
