@@ -1,4 +1,4 @@
-"""The `local` backend: hybrid retrieval (BM25 + vectors, fused with RRF) over the indexed corpus."""
+"""The `local` backend: hybrid retrieval (BM25 + vectors, fused by normalised score or RRF) over the indexed corpus."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import anyio
 
 from memento_core.embeddings import Embedder
 from memento_servers.search.errors import BackendUnavailable
-from memento_servers.search.fusion import rrf
+from memento_servers.search.fusion import minmax, rrf
 from memento_servers.search.models import Result
 from memento_servers.search.store import ChunkStore
 
@@ -25,6 +25,7 @@ class Retrieval:
     """How local results are ranked."""
 
     mode: str = "hybrid"  # hybrid | fts | vector
+    fusion: str = "minmax"  # minmax (scores, see fusion.minmax) | rrf (ranks)
     rrf_k: int = 60
     fts_weight: float = 1.0
     depth: int = 20
@@ -77,8 +78,14 @@ class LocalBackend:
         rows = {row["id"]: row for row in (*text_ranking, *vector_ranking)}
         if not rows and not self.store.count():
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
-        rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
-        fused = rrf(rankings, [self.retrieval.fts_weight, 1.0], self.retrieval.rrf_k, depth)
+        weights = [self.retrieval.fts_weight, 1.0]
+        if self.retrieval.fusion == "rrf":
+            rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
+            fused = rrf(rankings, weights, self.retrieval.rrf_k, depth)
+        else:
+            text_scores = {row["id"]: float(row["_score"]) for row in text_ranking}
+            vector_scores = {row["id"]: 1.0 - float(row["_distance"]) for row in vector_ranking}
+            fused = minmax([text_scores, vector_scores], weights)
         return [(rows[item], score) for item, score in fused[:limit]]
 
     def _vector_ranking(self, query: str, limit: int) -> list[dict[str, Any]]:

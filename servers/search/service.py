@@ -19,6 +19,7 @@ from memento_servers.search.webclient import JsonClient
 def local_backend(settings: SearchSettings, embedder: Embedder | None = None) -> LocalBackend:
     retrieval = Retrieval(
         mode=settings.local_mode,
+        fusion=settings.fusion,
         rrf_k=settings.rrf_k,
         fts_weight=settings.fts_weight,
         depth=settings.fusion_depth,
