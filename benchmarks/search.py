@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEED = 16
 OTHER_SEEDS = (1, 2, 3, 4, 5)
 MODES = ("fts", "vector", "hybrid")
-SWEEP = {"fusion": ("minmax", "rrf"), "fts_weight": (0.6, 0.8, 1.0, 1.25, 1.5), "depth": (10, 20, 50)}
+SWEEP = {"fusion": ("minmax", "rrf"), "fts_weight": (0.8, 1.0, 1.25), "depth": (20, 50), "feedback_weight": (0.0, 0.3, 0.5, 1.0)}
 
 
 def log(message: str) -> None:
@@ -96,7 +97,9 @@ def default_retrieval():
     from memento_servers.search.local import Retrieval
 
     base = settings(Path("."), "x")
-    return Retrieval(fusion=base.fusion, rrf_k=base.rrf_k, fts_weight=base.fts_weight, depth=base.fusion_depth)
+    return Retrieval(
+        fusion=base.fusion, rrf_k=base.rrf_k, fts_weight=base.fts_weight, depth=base.fusion_depth, feedback_weight=base.feedback_weight
+    )
 
 
 def ranker(work: Path, name: str, embedder) -> Callable:
@@ -150,6 +153,8 @@ def evaluate(name: str, rank: Callable, queries: list[str], metric: Callable, tr
         "vector": Retrieval(mode="vector"),
         "hybrid": chosen,
         "hybrid_rrf_previous": Retrieval(fusion="rrf", rrf_k=60, fts_weight=1.0, depth=20),
+        "hybrid_without_feedback": replace(chosen, feedback_weight=0.0),
+        "hybrid_with_feedback": replace(chosen, feedback_weight=chosen.feedback_weight or 0.5),
     }
     per_query = {system: [metric(r, t) for r, t in zip(rank(retrieval, queries), truth)] for system, retrieval in systems.items()}
     baseline = bm25s_rankings(corpus, queries)
@@ -174,10 +179,12 @@ def sweep_tune(rank: Callable, queries: list[str], metric: Callable, truth: list
     from memento_servers.search.local import Retrieval
 
     rows = []
-    for fusion, weight, depth in itertools.product(*SWEEP.values()):
-        retrieval = Retrieval(fusion=fusion, fts_weight=weight, depth=depth)
-        score = statistics.mean(metric(r, t) for r, t in zip(rank(retrieval, queries), truth))
-        rows.append({"fusion": fusion, "fts_weight": weight, "depth": depth, "tune": round(score, 4)})
+    for values in itertools.product(*SWEEP.values()):
+        setting = dict(zip(SWEEP, values))
+        if setting["fusion"] == "rrf" and setting["feedback_weight"]:
+            continue  # feedback is a third minmax ranking
+        score = statistics.mean(metric(r, t) for r, t in zip(rank(Retrieval(**setting), queries), truth))
+        rows.append({**setting, "tune": round(score, 4)})
     return sorted(rows, key=lambda row: -row["tune"])
 
 

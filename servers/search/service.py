@@ -23,6 +23,7 @@ def local_backend(settings: SearchSettings, embedder: Embedder | None = None) ->
         rrf_k=settings.rrf_k,
         fts_weight=settings.fts_weight,
         depth=settings.fusion_depth,
+        feedback_weight=settings.feedback_weight,
         snippet_chars=settings.snippet_chars,
     )
     store = ChunkStore(settings.index_dir, settings.corpus)

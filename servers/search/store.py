@@ -162,6 +162,16 @@ class ChunkStore:
         ]
         return pa.concat_tables([part.limit(None).to_arrow() for part in parts])
 
+    def read_contents(self) -> tuple[list[str], list[str]]:
+        """Ids and indexed text (title + text) of every chunk, for an in-memory lexical index."""
+        table = self.chunks().search().select(["id", "content"]).limit(None).to_arrow()
+        return table.column("id").to_pylist(), table.column("content").to_pylist()
+
+    def rows_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The result columns of these chunks."""
+        table = self.read_ids(ids)
+        return table.select(ROW_COLUMNS).to_pylist()
+
     def read_all(self):
         return self.chunks().search().select(MIRRORED_COLUMNS).limit(None).to_arrow()
 
