@@ -152,7 +152,7 @@ def evaluate(name: str, rank: Callable, queries: list[str], metric: Callable, tr
         "fts": Retrieval(mode="fts"),
         "vector": Retrieval(mode="vector"),
         "hybrid": chosen,
-        "hybrid_rrf_previous": Retrieval(fusion="rrf", rrf_k=60, fts_weight=1.0, depth=20),
+        "hybrid_rrf_previous": Retrieval(fusion="rrf", rrf_k=60, fts_weight=1.0, depth=20, feedback_weight=0.0),
         "hybrid_without_feedback": replace(chosen, feedback_weight=0.0),
         "hybrid_with_feedback": replace(chosen, feedback_weight=chosen.feedback_weight or 0.5),
     }
@@ -224,25 +224,35 @@ def indexing_throughput(data: Path, embedder, quick: bool) -> float:
         return round(len(sample) / (time.perf_counter() - started), 1)
 
 
+PREVIOUS_ARGS = ["--fusion", "rrf", "--fts-weight", "1.0", "--feedback-weight", "0"]  # the ranking before issue 16
+
+
 async def mcp_latency(work: Path, data: Path, runs: int) -> dict:
+    """`search` round trips over stdio, the current ranking and the previous one served side by side and
+    queried alternately (so both see the same machine load)."""
     from tests.harness import connect, payload
 
     questions = [q["question"] for q in read_jsonl(data / "corpus" / "hotpotqa_500" / "questions_dev.jsonl")]
     args = ["--backend", "local", "--index", str(work), "--corpus", "hotpotqa"]
-    async with connect("search", "stdio", args=args) as client:
-        for question in questions[:3]:  # warm-up: loads the index and the embedding model
-            payload(await client.call_tool("search", {"query": question, "max_results": 10}))
-        timings = []
+    timings: dict[str, list[float]] = {"current": [], "previous": []}
+    async with connect("search", "stdio", args=args) as current, connect("search", "stdio", args=args + PREVIOUS_ARGS) as previous:
+        clients = {"current": current, "previous": previous}
+        for client in clients.values():
+            for question in questions[:3]:  # warm-up: loads the index, the embedding model, the feedback index
+                payload(await client.call_tool("search", {"query": question, "max_results": 10}))
         for question in (questions * 2)[3 : 3 + runs]:
-            started = time.perf_counter()
-            payload(await client.call_tool("search", {"query": question, "max_results": 10}))
-            timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
-    return {
-        "query_p50_ms": round(statistics.median(timings), 1),
-        "query_p90_ms": round(timings[int(0.9 * (len(timings) - 1))], 1),
-        "query_runs": len(timings),
-    }
+            for name, client in clients.items():
+                started = time.perf_counter()
+                payload(await client.call_tool("search", {"query": question, "max_results": 10}))
+                timings[name].append((time.perf_counter() - started) * 1000)
+    out = {}
+    for name, values in timings.items():
+        values.sort()
+        prefix = "query" if name == "current" else "query_previous_ranking"
+        out[f"{prefix}_p50_ms"] = round(statistics.median(values), 1)
+        out[f"{prefix}_p90_ms"] = round(values[int(0.9 * (len(values) - 1))], 1)
+    out["query_runs"] = runs
+    return out
 
 
 def targets(figures: dict) -> dict:

@@ -57,9 +57,9 @@ class SearchSettings(ServerSettings):
     embedding_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model for local vectors (offline).")
     embed_threads: int = Field(1, ge=1, le=64, description="torch threads for embeddings (1 avoids thread contention on small machines).")
     rrf_k: int = Field(60, ge=1, description="RRF constant k (fusion rrf).")
-    fts_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
+    fts_weight: float = Field(1.25, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
     feedback_weight: float = Field(
-        0.5, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 turns it off."
+        0.3, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 turns it off."
     )
     fusion_depth: int = Field(20, ge=1, le=1000, description="Candidates taken from each ranking before fusion.")
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of an indexed document, in characters.")

@@ -168,9 +168,12 @@ class ChunkStore:
         return table.column("id").to_pylist(), table.column("content").to_pylist()
 
     def rows_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
-        """The result columns of these chunks."""
-        table = self.read_ids(ids)
-        return table.select(ROW_COLUMNS).to_pylist()
+        """The result columns of these chunks (from the in-memory mirror when there is one)."""
+        mirror = self._synced_mirror()
+        if mirror is None:
+            return self.read_ids(ids).select(ROW_COLUMNS).to_pylist()
+        found = (mirror.rows.get(chunk_id) for chunk_id in ids)
+        return [{name: row[name] for name in ROW_COLUMNS} for row in found if row is not None]
 
     def read_all(self):
         return self.chunks().search().select(MIRRORED_COLUMNS).limit(None).to_arrow()
