@@ -12,7 +12,8 @@ reported, and the untouched figure is repeated over five other seeds to show how
 - Systems, all in the same run: BM25 only (LanceDB FTS), vectors only (MiniLM), the hybrid as configured
   by default, the previous default (RRF k=60, depth 20) and `bm25s` (English stop words + Snowball
   stemmer, title + text) when the `bm25s` and `PyStemmer` packages are installed.
-- query_p50_ms: `search` calls over MCP stdio against the HotpotQA index, after a warm-up.
+- query_p50_ms: `search` calls over MCP stdio against the HotpotQA index, after a warm-up, with a second
+  server running the previous ranking (RRF, no feedback) queried alternately: query_previous_ranking_p50_ms.
 - indexing throughput (docs/s): a fresh index of a corpus sample, embeddings included.
 
 Indexes live in --work (default: the memento cache dir) and are reused across runs (indexing is
@@ -98,7 +99,11 @@ def default_retrieval():
 
     base = settings(Path("."), "x")
     return Retrieval(
-        fusion=base.fusion, rrf_k=base.rrf_k, fts_weight=base.fts_weight, depth=base.fusion_depth, feedback_weight=base.feedback_weight
+        fusion=base.fusion,
+        rrf_k=base.rrf_k,
+        fts_weight=base.fts_weight,
+        depth=base.fusion_depth,
+        feedback_weight=base.feedback_weight,
     )
 
 
@@ -142,7 +147,9 @@ def bm25s_rankings(corpus: list[dict], queries: list[str], k: int = 10) -> list[
     return [[corpus[i]["_id"] for i in row] for row in rows]
 
 
-def evaluate(name: str, rank: Callable, queries: list[str], metric: Callable, truth: list, corpus: list[dict], seed: int, sweep: bool) -> dict:
+def evaluate(
+    name: str, rank: Callable, queries: list[str], metric: Callable, truth: list, corpus: list[dict], seed: int, sweep: bool
+) -> dict:
     """Per-system figures on both halves (and the untouched half over other seeds) for one set."""
     from memento_servers.search.local import Retrieval
 
@@ -163,8 +170,9 @@ def evaluate(name: str, rank: Callable, queries: list[str], metric: Callable, tr
     figures: dict = {"questions": len(queries), "tune_questions": len(tune), "untouched_questions": len(untouched)}
     figures["tune"] = {system: mean_over(scores, tune) for system, scores in per_query.items()}
     figures["untouched"] = {system: mean_over(scores, untouched) for system, scores in per_query.items()}
+    other_halves = [halves(len(queries), other)[1] for other in OTHER_SEEDS]
     figures["untouched_other_seeds"] = {
-        system: [mean_over(scores, halves(len(queries), other)[1]) for other in OTHER_SEEDS] for system, scores in per_query.items()
+        system: [mean_over(scores, half) for half in other_halves] for system, scores in per_query.items()
     }
     singles = {system: figures["untouched"][system] for system in ("fts", "vector", "bm25s") if system in per_query}
     figures["best_single"] = max(singles.items(), key=lambda pair: pair[1])
@@ -208,7 +216,8 @@ def scifact(data: Path, work: Path, embedder, quick: bool, seed: int, sweep: boo
     build_index(folder / "corpus.jsonl", work, "scifact", embedder)
     rank = ranker(work, "scifact", embedder)
     rels = [relevant[q["_id"]] for q in queries]
-    return evaluate("scifact", rank, [q["text"] for q in queries], ndcg_at, rels, read_jsonl(folder / "corpus.jsonl"), seed, sweep)
+    corpus = read_jsonl(folder / "corpus.jsonl")
+    return evaluate("scifact", rank, [q["text"] for q in queries], ndcg_at, rels, corpus, seed, sweep)
 
 
 def indexing_throughput(data: Path, embedder, quick: bool) -> float:
@@ -235,7 +244,8 @@ async def mcp_latency(work: Path, data: Path, runs: int) -> dict:
     questions = [q["question"] for q in read_jsonl(data / "corpus" / "hotpotqa_500" / "questions_dev.jsonl")]
     args = ["--backend", "local", "--index", str(work), "--corpus", "hotpotqa"]
     timings: dict[str, list[float]] = {"current": [], "previous": []}
-    async with connect("search", "stdio", args=args) as current, connect("search", "stdio", args=args + PREVIOUS_ARGS) as previous:
+    serve_previous = connect("search", "stdio", args=args + PREVIOUS_ARGS)
+    async with connect("search", "stdio", args=args) as current, serve_previous as previous:
         clients = {"current": current, "previous": previous}
         for client in clients.values():
             for question in questions[:3]:  # warm-up: loads the index, the embedding model, the feedback index
@@ -261,7 +271,8 @@ def targets(figures: dict) -> dict:
     for name, floor in (("hotpotqa", 0.94), ("scifact", 0.73)):
         if isinstance(figures.get(name), dict):
             got, (best, single) = figures[name]["untouched"]["hybrid"], figures[name]["best_single"]
-            out[name] = {"hybrid": got, "floor": floor, "best_single": f"{best} {single}", "met": got >= floor and got >= single + 0.01}
+            met = got >= floor and got >= single + 0.01
+            out[name] = {"hybrid": got, "floor": floor, "best_single": f"{best} {single}", "met": met}
     return out
 
 
@@ -285,7 +296,11 @@ def main() -> None:
         return
     defaults = SearchSettings()
     figures["ranking"] = {
-        "fusion": defaults.fusion, "fts_weight": defaults.fts_weight, "depth": defaults.fusion_depth, "rrf_k": defaults.rrf_k,
+        "fusion": defaults.fusion,
+        "fts_weight": defaults.fts_weight,
+        "depth": defaults.fusion_depth,
+        "rrf_k": defaults.rrf_k,
+        "feedback_weight": defaults.feedback_weight,
     }
     embedder = Embedder(defaults.embedding_model, threads=defaults.embed_threads)
     cached = CachedEmbedder(embedder)
