@@ -61,6 +61,9 @@ class SearchSettings(ServerSettings):
     feedback_weight: float = Field(
         0.3, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 turns it off."
     )
+    feedback_max_chunks: int = Field(
+        200_000, ge=0, description="Largest corpus (in chunks) that gets feedback; its in-memory BM25 index grows with the corpus."
+    )
     fusion_depth: int = Field(20, ge=1, le=1000, description="Candidates taken from each ranking before fusion.")
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of an indexed document, in characters.")
     chunk_overlap: int = Field(200, ge=0, description="Characters repeated between consecutive chunks.")

@@ -66,11 +66,12 @@ def test_the_in_memory_index_follows_the_corpus_and_stops_past_its_limit(tmp_pat
 @pytest.mark.anyio
 async def test_hybrid_with_minmax_fusion_and_feedback_over_a_real_stdio_server(hotpot_index, hotpot_questions):
     args = ["--backend", "local", "--index", str(hotpot_index), "--fusion", "minmax", "--feedback-weight", "0.5"]
+    args += ["--feedback-max-chunks", "1000"]  # the slice has 140 chunks: feedback stays on
     with anyio.fail_after(240):
         async with connect("search", "stdio", args=args) as client:
             info = payload(await client.call_tool("server_info", {}))
             chosen = info["settings"]
-            assert (chosen["fusion"], chosen["feedback_weight"]) == ("minmax", 0.5)
+            assert (chosen["fusion"], chosen["feedback_weight"], chosen["feedback_max_chunks"]) == ("minmax", 0.5, 1000)
             most = chosen["fts_weight"] + 1.0 + 0.5  # three min-max lists: BM25, vectors, feedback
             found = total = 0
             for item in hotpot_questions:
