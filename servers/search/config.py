@@ -59,7 +59,7 @@ class SearchSettings(ServerSettings):
     rrf_k: int = Field(60, ge=1, description="RRF constant k (fusion rrf).")
     fts_weight: float = Field(1.25, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
     feedback_weight: float = Field(
-        0.3, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 turns it off."
+        0.0, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 (default) turns it off."
     )
     feedback_max_chunks: int = Field(
         200_000, ge=0, description="Largest corpus (in chunks) that gets feedback; its in-memory BM25 index grows with the corpus."

@@ -32,7 +32,7 @@ class Retrieval:
     rrf_k: int = 60
     fts_weight: float = 1.25
     depth: int = 20
-    feedback_weight: float = 0.3  # weight of the RM3-expanded BM25 ranking in minmax fusion (0: no feedback)
+    feedback_weight: float = 0.0  # weight of the RM3-expanded BM25 ranking in minmax fusion (0: no feedback)
     feedback_docs: int = 10  # fused hits the expansion terms come from
     feedback_terms: int = 20  # expansion terms kept
     feedback_query_weight: float = 0.5  # share of the original query in the expanded one
