@@ -78,13 +78,18 @@ def build_server(settings: SearchSettings) -> MCPServer:
 def _add_index_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="Folders, files or .jsonl files to index.")
     parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+    parser.add_argument(
+        "--bm25-only",
+        action="store_true",
+        help="Return once the text is searchable with BM25; the server (or the next index run) computes the vectors.",
+    )
 
 
 def _run_index(settings: SearchSettings, args: argparse.Namespace) -> int:
     from memento_servers.search.indexer import index_paths
 
     try:
-        report = index_paths(args.paths, settings, progress=not args.quiet)
+        report = index_paths(args.paths, settings, progress=not args.quiet, backfill=not args.bm25_only)
     except IndexingError as exc:
         print(f"memento-search index: {exc}", file=sys.stderr)
         return 2
