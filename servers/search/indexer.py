@@ -180,6 +180,31 @@ class Indexer:
             return backfill_vectors(self.store, self.embedder, lambda done, _total: bar.update(done - bar.n))
 
 
+def reindex(settings: SearchSettings, embedder: Embedder | None = None, progress: bool = False) -> IndexReport:
+    """Re-embed the whole corpus with the configured model and backend (after changing either): the
+    text stays searchable by BM25 throughout, the vectors are recomputed in bulk."""
+    started = time.perf_counter()
+    store = ChunkStore(settings.index_dir, settings.corpus)
+    if not store.exists():
+        raise IndexingError(f"corpus '{settings.corpus}' in {settings.index_dir} is not indexed: run `memento-search index PATH`")
+    indexer = Indexer(
+        store,
+        embedder or settings.embedder(),
+        chunk_chars=settings.chunk_chars,
+        overlap=settings.chunk_overlap,
+        max_bytes=mib(settings.max_file_mb),
+    )
+    report = IndexReport(corpus=store.corpus, index_dir=str(store.index_dir))
+    store.reset_vectors(indexer.embedder.model_name, indexer.embedder.dim)
+    store.rebuild_text_index()
+    report.bm25_seconds = round(time.perf_counter() - started, 3)
+    report.chunks_embedded = indexer._backfill(progress)
+    report.total_chunks = store.count()
+    report.chunks_pending = store.pending()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
 def index_paths(
     paths: list[Path],
     settings: SearchSettings,

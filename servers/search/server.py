@@ -75,9 +75,13 @@ def build_server(settings: SearchSettings) -> MCPServer:
     return server
 
 
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+
+
 def _add_index_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="Folders, files or .jsonl files to index.")
-    parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+    _add_quiet(parser)
     parser.add_argument(
         "--bm25-only",
         action="store_true",
@@ -99,6 +103,18 @@ def _run_index(settings: SearchSettings, args: argparse.Namespace) -> int:
     return 1 if report.files_failed and report.files_failed == report.files_seen else 0  # partial success is success
 
 
+def _run_reindex(settings: SearchSettings, args: argparse.Namespace) -> int:
+    from memento_servers.search.indexer import reindex
+
+    try:
+        report = reindex(settings, progress=not args.quiet)
+    except IndexingError as exc:
+        print(f"memento-search reindex: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.model_dump()))
+    return 0
+
+
 SPEC = ServerSpec(
     name="search",
     summary="Web and local-corpus search.",
@@ -111,6 +127,12 @@ SPEC = ServerSpec(
             help="Index folders of text/markdown/HTML/PDF files or JSONL into the local corpus (incremental).",
             add_arguments=_add_index_arguments,
             run=_run_index,
+        ),
+        Command(
+            name="reindex",
+            help="Re-embed the whole corpus with the configured --embedding-model/--embedding-backend (one command).",
+            add_arguments=_add_quiet,
+            run=_run_reindex,
         ),
     ),
 )

@@ -118,8 +118,8 @@ class ChunkStore:
         existing = self.model()
         if existing is not None and existing != model:
             raise IndexingError(
-                f"corpus '{self.corpus}' was indexed with {existing}, not {model}: "
-                "use another --corpus or --index, or delete the index folder to rebuild"
+                f"corpus '{self.corpus}' was indexed with {existing}, not {model}: run `memento-search reindex` "
+                "to re-embed it with the configured model and backend, or use another --corpus or --index"
             )
         db = self._connect()
         names = self._table_names()
@@ -130,15 +130,22 @@ class ChunkStore:
         self.meta_path().write_text(json.dumps({"embedding_model": model, "dim": dim}))
         self._pending = None
 
-    def drop(self) -> None:
-        """Delete the corpus (chunks, sources and its model record), e.g. to rebuild it with another model."""
-        db = self._connect()
-        for name in (self.corpus, f"{self.corpus}__sources"):
-            if name in self._table_names():
-                db.drop_table(name)
-        self.meta_path().unlink(missing_ok=True)
-        self._chunks = None
-        self._mirror = None
+    def reset_vectors(self, model: str, dim: int) -> int:
+        """Rewrite the chunk table for `model`'s `dim`-wide vectors with every chunk pending (text and
+        sources kept); returns the number of chunks. The BM25 index must be rebuilt afterwards."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self.chunks().search().select([n for n in _schema(dim).names if n != "vector"]).limit(None).to_arrow()
+        hashes = pc.replace_substring_regex(rows.column("hash"), f"^({PENDING})?", PENDING)
+        rows = rows.set_column(rows.schema.get_field_index("hash"), "hash", hashes)
+        zeros = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(rows.num_rows * dim, np.float32)), dim)
+        self._chunks = self._connect().create_table(
+            self.corpus, rows.append_column("vector", zeros).cast(_schema(dim)), mode="overwrite"
+        )
+        self.meta_path().write_text(json.dumps({"embedding_model": model, "dim": dim}))
+        self._mirror, self._pending = None, None
+        return rows.num_rows
 
     def _sources(self):
         return self._connect().open_table(f"{self.corpus}__sources")
