@@ -180,6 +180,16 @@ class Indexer:
             return backfill_vectors(self.store, self.embedder, lambda done, _total: bar.update(done - bar.n))
 
 
+def _indexer(store: ChunkStore, settings: SearchSettings, embedder: Embedder | None) -> Indexer:
+    return Indexer(
+        store,
+        embedder or settings.embedder(),
+        chunk_chars=settings.chunk_chars,
+        overlap=settings.chunk_overlap,
+        max_bytes=mib(settings.max_file_mb),
+    )
+
+
 def reindex(settings: SearchSettings, embedder: Embedder | None = None, progress: bool = False) -> IndexReport:
     """Re-embed the whole corpus with the configured model and backend (after changing either): the
     text stays searchable by BM25 throughout, the vectors are recomputed in bulk."""
@@ -187,13 +197,7 @@ def reindex(settings: SearchSettings, embedder: Embedder | None = None, progress
     store = ChunkStore(settings.index_dir, settings.corpus)
     if not store.exists():
         raise IndexingError(f"corpus '{settings.corpus}' in {settings.index_dir} is not indexed: run `memento-search index PATH`")
-    indexer = Indexer(
-        store,
-        embedder or settings.embedder(),
-        chunk_chars=settings.chunk_chars,
-        overlap=settings.chunk_overlap,
-        max_bytes=mib(settings.max_file_mb),
-    )
+    indexer = _indexer(store, settings, embedder)
     report = IndexReport(corpus=store.corpus, index_dir=str(store.index_dir))
     store.reset_vectors(indexer.embedder.model_name, indexer.embedder.dim)
     store.rebuild_text_index()
@@ -213,12 +217,5 @@ def index_paths(
     backfill: bool = True,
 ) -> IndexReport:
     """Index `paths` into `settings.corpus` under `settings.index_dir`; quick when nothing changed."""
-    store = ChunkStore(settings.index_dir, settings.corpus)
-    indexer = Indexer(
-        store,
-        embedder or settings.embedder(),
-        chunk_chars=settings.chunk_chars,
-        overlap=settings.chunk_overlap,
-        max_bytes=mib(settings.max_file_mb),
-    )
+    indexer = _indexer(ChunkStore(settings.index_dir, settings.corpus), settings, embedder)
     return indexer.run(paths, progress=progress, backfill=backfill)
