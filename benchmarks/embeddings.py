@@ -159,20 +159,18 @@ def search_latency(data: Path, work: Path, quick: bool) -> dict:
     return anyio.run(mcp_latency, work, data, 30 if quick else 200)
 
 
-def memory_latency(data: Path, embedder: Embedder, quick: bool) -> dict:
-    """`CaseBank.retrieve` p50 with a real query embedding each time, at 100k cases (10k quick)."""
+def memory_latency(data: Path, embedder: Embedder, n: int, queries: int) -> dict:
+    """`CaseBank.retrieve` p50 with a real query embedding each time, at `n` cases."""
     from benchmarks.memory import EmbeddingCache, build_bank, load_texts, percentile, retrieve_latencies, scaled
 
     texts = load_texts(data)
     vectors = EmbeddingCache(embedder).get(texts)
-    n = 10_000 if quick else 100_000
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp:
         bank_texts, bank_vectors = scaled(texts, vectors, n)
         log(f"memory: a bank of {n} cases...")
         bank, _ = build_bank(Path(tmp) / "bank", bank_texts, bank_vectors, embedder)
-        queries = [str(q) for q in rng.choice(texts, 100 if quick else 300, replace=False)]
-        times = retrieve_latencies(bank, queries)
+        times = retrieve_latencies(bank, [str(q) for q in rng.choice(texts, queries, replace=False)])
         bank.close()
     return {f"memory_retrieve_p50_ms_{n // 1000}k": percentile(times, 50), f"memory_retrieve_p95_ms_{n // 1000}k": percentile(times, 95)}
 
@@ -183,7 +181,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data", help="The evaluation data folder.")
     parser.add_argument("--work", type=Path, default=None, help="Where the search benchmark index lives (reused).")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="Backends to measure (torch is always included).")
+    parser.add_argument("--memory-cases", type=int, default=None, help="Case-bank size for retrieve latency (100k; quick 10k).")
     args = parser.parse_args()
+    args.memory_cases = args.memory_cases or (10_000 if args.quick else 100_000)
     figures: dict = {"benchmark": "embeddings", "quick": args.quick, "cores": all_cores(), "default_backend": DEFAULT_BACKEND}
     if not (args.data / "corpus" / "hotpotqa_500").exists():
         figures["skipped"] = f"no evaluation data at {args.data} (pass --data)"
@@ -224,7 +224,7 @@ def main() -> None:
     figures["index_ratio_to_best_passing_backend"] = round(rate / best_passing, 3)
     log(json.dumps(figures))
     figures.update(search_latency(args.data, args.work or paths.cache_dir() / "benchmarks" / "embeddings", args.quick))
-    figures.update(memory_latency(args.data, embedders[DEFAULT_BACKEND], args.quick))
+    figures.update(memory_latency(args.data, embedders[DEFAULT_BACKEND], args.memory_cases, 100 if args.quick else 300))
     figures["targets"] = {
         "index_ratio_to_best_backend": 0.8,
         "query_embedding_p50_ms": 5,
