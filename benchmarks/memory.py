@@ -99,6 +99,9 @@ class LookupEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.cache.get(list(texts))
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.cache.get([text])[0]
+
 
 def scaled(texts: list[str], vectors: np.ndarray, n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
     """n cases from the distinct texts; past them, jittered "(variant j)" copies."""

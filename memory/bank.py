@@ -24,7 +24,7 @@ import numpy as np
 from memento_core.vector_index import VectorIndex
 from memento_memory import validation
 from memento_memory.config import BankConfig
-from memento_memory.embedding import QueryCache, TextEmbedder, make_embedder
+from memento_memory.embedding import QueryCache, TextEmbedder
 from memento_memory.errors import CaseNotFoundError, InvalidCaseError
 from memento_memory.learning import PolicyLearning
 from memento_memory.mirror import Mirror
@@ -79,8 +79,8 @@ class CaseBank:
 
         threadpool_limits(limits=config.blas_threads, user_api="blas")
         self.config = config
-        self.embedder = embedder or make_embedder(config.model, config.device, config.torch_threads)
-        self.queries = QueryCache(self.embedder.embed, config.query_cache_size)
+        self.embedder = embedder or config.embedder()
+        self.queries = QueryCache(self.embedder.embed_query, config.query_cache_size)
         self.store = CaseStore(config.database(), self.embedder.model_name)
         self.rng = np.random.default_rng()
         self._mirror: Mirror | None = None

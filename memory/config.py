@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from memento_core import paths
-from memento_core.embeddings import DEFAULT_MODEL
+from memento_core.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, EmbeddingBackend
 
 
 class BankConfig(BaseModel):
@@ -28,6 +28,14 @@ class BankConfig(BaseModel):
         description="Embedding model: a sentence-transformers name or path, or 'feature-hash' "
         "(a fast deterministic word-hashing embedder without torch, for tests and tiny setups).",
     )
+    embedding_backend: EmbeddingBackend = Field(
+        DEFAULT_BACKEND, description="Backend that embeds cases in bulk: onnx, onnx-int8, torch or static (see README); "
+        "a backend with vectors of another space (static) needs `reindex`."
+    )
+    query_backend: EmbeddingBackend | None = Field(
+        None, description="Backend that embeds retrieval queries (default: the bulk one), same vector space."
+    )
+    embed_threads: int = Field(0, ge=0, le=64, description="Threads for bulk embedding (0: every core); queries use one.")
     device: str = Field("cpu", description="Torch device for the embedder and the learned scorer.")
     reward_threshold: float = Field(
         0.5, ge=0, le=1, description="Cases with reward >= this are positive examples, the rest negative."
@@ -52,8 +60,8 @@ class BankConfig(BaseModel):
     )
     torch_threads: int = Field(
         1, ge=1, le=64,
-        description="Threads for torch (embedder, scorer). 1 keeps query latency steady on a busy machine; "
-        "more speed up bulk embedding on an idle one.",
+        description="Threads for the learned scorer's torch. 1 keeps query latency steady on a busy machine "
+        "(embedding threads: embed_threads).",
     )
     train_online: bool = Field(True, description="Train the learned scorer in the background as rewards arrive.")
     replay_half_life: int = Field(
@@ -79,6 +87,12 @@ class BankConfig(BaseModel):
         "led to the retrieved ones, up to this many steps back; 0: off.",
     )
     credit_decay: float = Field(0.5, gt=0, le=1, description="Credit kept per step back along the provenance (gamma*lambda).")
+
+    def embedder(self):
+        """The embedder these settings describe (loaded on first use)."""
+        from memento_memory.embedding import make_embedder
+
+        return make_embedder(self.model, self.embedding_backend, self.query_backend, self.embed_threads, self.device)
 
     def database(self) -> str:
         """The LanceDB URI to open."""

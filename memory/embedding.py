@@ -1,6 +1,7 @@
 """Text embedders the bank can use, and an LRU cache for repeated query texts.
 
-The default is the shared sentence-transformers `Embedder` (MiniLM, offline, lazy).
+The default is the core `Embedder` search uses too (MiniLM, offline, lazy, on the configured
+backend: bulk writes on every core, queries on one thread).
 `feature-hash` is a real but simple embedder: hashed word unigrams and bigrams, signed,
 L2-normalised. It needs no torch and starts instantly; similarity is lexical only.
 """
@@ -14,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from memento_core.embeddings import Embedder
+from memento_core.embeddings import DEFAULT_BACKEND, Embedder
 from memento_core.lru import LRU
 
 FEATURE_HASH = "feature-hash"
@@ -29,6 +30,8 @@ class TextEmbedder(Protocol):
     def dim(self) -> int: ...
 
     def embed(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
 
 
 class FeatureHashEmbedder:
@@ -57,24 +60,30 @@ class FeatureHashEmbedder:
             return np.zeros((0, self._dim), dtype=np.float32)
         return np.stack([self._row(text) for text in texts])
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._row(text)
 
-def make_embedder(model: str, device: str = "cpu", threads: int | None = 1) -> TextEmbedder:
-    """The embedder named by `model` (loaded lazily), torch held to `threads`."""
+
+def make_embedder(
+    model: str, backend: str = DEFAULT_BACKEND, query_backend: str | None = None, threads: int = 0, device: str = "cpu"
+) -> TextEmbedder:
+    """The embedder named by `model` (loaded lazily): bulk on `backend` with `threads` (0: every core),
+    queries on `query_backend`; the bank's `QueryCache` caches queries, so the embedder does not."""
     if model == FEATURE_HASH:
         return FeatureHashEmbedder()
-    return Embedder(model, device=device, threads=threads)
+    return Embedder(model, backend, query_backend, threads=threads, query_cache=0, device=device)
 
 
 class QueryCache:
     """Embeds single query texts through an LRU cache, so a repeated task costs no model call."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], size: int):
+    def __init__(self, embed: Callable[[str], np.ndarray], size: int):
         self.embed = embed
         self.cache: LRU[str, np.ndarray] = LRU(size)
 
     def embed_one(self, text: str) -> np.ndarray:
         vector = self.cache.get(text)
         if vector is None:
-            vector = self.embed([text])[0]
+            vector = self.embed(text)
             self.cache.put(text, vector)
         return vector

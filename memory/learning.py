@@ -68,6 +68,9 @@ class PolicyLearning:
     def _get(self) -> tuple[Scorer, OnlineTrainer]:
         with self._lock:
             if self._parts is None:
+                import torch
+
+                torch.set_num_threads(self.config.torch_threads)  # process-wide; the torch embedder restores it
                 scorer = Scorer(self.store.dim or self.embedder.dim, self.checkpoint, self.config.device)
                 self._parts = (scorer, OnlineTrainer(scorer, half_life=self.config.replay_half_life))
             return self._parts

@@ -1,4 +1,4 @@
-"""`memento-memory reindex`: re-embed a whole bank with another model."""
+"""`memento-memory reindex`: re-embed a whole bank with another model or backend (one command)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import numpy as np
 import pyarrow as pa
 
 from memento_memory.config import BankConfig
-from memento_memory.embedding import TextEmbedder, make_embedder
+from memento_memory.embedding import TextEmbedder
 from memento_memory.learning import checkpoint_path
 from memento_memory.store import CaseStore, case_schema, vector_column
 
 
 def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
     """Re-embed every case (and transition) with `config.model`; returns the number of cases."""
-    embedder = embedder or make_embedder(config.model, config.device, config.torch_threads)
+    embedder = embedder or config.embedder()
     store = CaseStore(config.database(), embedder.model_name, check_model=False)
     if not store.exists():
         return 0

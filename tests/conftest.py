@@ -5,10 +5,17 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory):
+    """One cache of exported embedding models for the whole session (an export takes ~10 s)."""
+    return tmp_path_factory.mktemp("models")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
+def _isolated_home(tmp_path_factory, monkeypatch, models_dir):
     home = tmp_path_factory.mktemp("memento-home")
     monkeypatch.setenv("MEMENTO_HOME", str(home))
+    monkeypatch.setenv("MEMENTO_MODELS_DIR", str(models_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
     monkeypatch.delenv("MEMENTO_CONFIG", raising=False)

@@ -88,6 +88,8 @@ class SearchService:
                     raise InvalidSearch(f"{message}. Omit `backend` to use the fallback chain ({', '.join(self.chain)}).") from None
                 warnings.append(f"{message}; fell back to the next backend" if name != names[-1] else message)
                 continue
+            if (notice := getattr(self.slots[name].backend, "notice", None)) and (text := notice()):
+                warnings.append(text)  # e.g. the local corpus is still computing its vectors
             taken = []
             for result in found:
                 key = url_key(result.url)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 
 from memento_core import paths
+from memento_core.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, Embedder, EmbeddingBackend
 from memento_core.settings import ServerSettings
 
 BackendName = Literal["local", "searxng", "duckduckgo", "brave", "tavily", "serper"]
@@ -54,8 +55,17 @@ class SearchSettings(ServerSettings):
     corpus: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Name of the local corpus (one table per corpus).")
     local_mode: LocalMode = Field("hybrid", description="Local retrieval: hybrid (BM25 + vectors), fts (BM25) or vector.")
     fusion: Fusion = Field("minmax", description="How hybrid fuses BM25 and vectors: minmax (normalised scores) or rrf (ranks).")
-    embedding_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model for local vectors (offline).")
-    embed_threads: int = Field(1, ge=1, le=64, description="torch threads for embeddings (1 avoids thread contention on small machines).")
+    embedding_model: str = Field(DEFAULT_MODEL, description="sentence-transformers model for local vectors (offline).")
+    embedding_backend: EmbeddingBackend = Field(
+        DEFAULT_BACKEND, description="Backend that embeds passages in bulk: onnx, onnx-int8, torch or static (see README)."
+    )
+    query_backend: EmbeddingBackend | None = Field(
+        None, description="Backend that embeds queries (default: the bulk one); must make vectors of the same space."
+    )
+    embed_threads: int = Field(0, ge=0, le=64, description="Threads for bulk embedding (0: every core); queries use one.")
+    backfill_in_server: bool = Field(
+        True, description="The server computes vectors that an interrupted or --bm25-only `index` left pending."
+    )
     rrf_k: int = Field(60, ge=1, description="RRF constant k (fusion rrf).")
     fts_weight: float = Field(1.25, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
     feedback_weight: float = Field(
@@ -76,6 +86,10 @@ class SearchSettings(ServerSettings):
         if not value:
             raise ValueError("name at least one backend")
         return list(dict.fromkeys(value))
+
+    def embedder(self) -> Embedder:
+        """The embedder the settings describe (models load on first use)."""
+        return Embedder(self.embedding_model, self.embedding_backend, self.query_backend, threads=self.embed_threads)
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction."""

@@ -5,6 +5,10 @@
 A file whose size and mtime are unchanged is skipped without being read; a changed file is
 re-chunked, and only chunks whose text is new are embedded. Files that vanished from an
 indexed folder lose their chunks.
+
+Indexing is BM25-first: new chunks are written with their text and the BM25 index is built
+(searchable at once), then their vectors are backfilled in bulk (`backfill.py`); `backfill=False`
+leaves that to a later `index` run or to the server.
 """
 
 from __future__ import annotations
@@ -12,24 +16,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from memento_core.embeddings import Embedder
 from memento_core.text.chunks import chunk_text
 from memento_core.units import mib
+from memento_servers.search.backfill import backfill_vectors
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source
-from memento_servers.search.store import ChunkStore, SourceState
+from memento_servers.search.store import PENDING, ChunkStore, SourceState
 
 log = logging.getLogger(__name__)
-
-EMBED_BATCH = 64
 
 
 class IndexReport(BaseModel):
@@ -45,7 +50,9 @@ class IndexReport(BaseModel):
     documents: int = 0
     chunks_written: int = 0
     chunks_embedded: int = 0
+    chunks_pending: int = 0
     total_chunks: int = 0
+    bm25_seconds: float = Field(0.0, description="Until the new text was searchable with BM25.")
     seconds: float = 0.0
     errors: list[str] = Field(default_factory=list)
 
@@ -87,7 +94,7 @@ class Indexer:
         self.overlap = overlap
         self.max_bytes = max_bytes
 
-    def run(self, paths: list[Path], progress: bool = False) -> IndexReport:
+    def run(self, paths: list[Path], progress: bool = False, backfill: bool = True) -> IndexReport:
         from tqdm import tqdm
 
         started = time.perf_counter()
@@ -113,7 +120,7 @@ class Indexer:
         changed = bool(pending or vanished)
         if changed:
             self.store.ensure(self.embedder.model_name, self.embedder.dim)
-        self._embed(pending, report, progress)
+        self._reuse_vectors(pending)
         for item in pending:
             self.store.replace_source(item.state, item.rows)
             report.chunks_written += len(item.rows)
@@ -124,6 +131,12 @@ class Indexer:
         report.files_removed = len(vanished)
         if changed:
             self.store.rebuild_text_index()
+        report.bm25_seconds = round(time.perf_counter() - started, 3)
+        if backfill and self.store.pending():
+            if progress:
+                print(f"BM25 index ready after {report.bm25_seconds:.1f} s; computing vectors", file=sys.stderr)
+            report.chunks_embedded = self._backfill(progress)
+        report.chunks_pending = self.store.pending()
         report.total_chunks = self.store.count()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -149,39 +162,60 @@ class Indexer:
         prefixes = tuple(str(folder) + os.sep for folder in folders)
         return [source for source in known if source.startswith(prefixes) and source not in present]
 
-    def _embed(self, pending: list[_Pending], report: IndexReport, progress: bool) -> None:
-        """Give every pending row a vector, reusing stored ones whose text is unchanged."""
-        from tqdm import tqdm
-
-        todo = []
+    def _reuse_vectors(self, pending: list[_Pending]) -> None:
+        """Give each new row the stored vector of an unchanged text, or mark it pending for the backfill."""
+        zero = np.zeros(self.embedder.dim, dtype=np.float32)
         for item in pending:
             reusable = self.store.vectors_by_hash(item.state.source) if self.store.exists() else {}
             for row in item.rows:
-                if row["hash"] in reusable:
-                    row["vector"] = reusable[row["hash"]]
-                else:
-                    todo.append(row)
-        bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress or not todo)
-        with bar:
-            for start in range(0, len(todo), EMBED_BATCH):
-                batch = todo[start : start + EMBED_BATCH]
-                vectors = self.embedder.embed([row["content"] for row in batch])
-                for row, vector in zip(batch, vectors, strict=True):
-                    row["vector"] = vector
-                bar.update(len(batch))
-        report.chunks_embedded = len(todo)
+                vector = reusable.get(row["hash"])
+                row["vector"] = zero if vector is None else vector
+                if vector is None:
+                    row["hash"] = PENDING + row["hash"]
+
+    def _backfill(self, progress: bool) -> int:
+        from tqdm import tqdm
+
+        with tqdm(total=self.store.pending(), desc="vectors", unit="chunk", disable=not progress) as bar:
+            return backfill_vectors(self.store, self.embedder, lambda done, _total: bar.update(done - bar.n))
 
 
-def index_paths(
-    paths: list[Path], settings: SearchSettings, embedder: Embedder | None = None, progress: bool = False
-) -> IndexReport:
-    """Index `paths` into `settings.corpus` under `settings.index_dir`; quick when nothing changed."""
-    store = ChunkStore(settings.index_dir, settings.corpus)
-    indexer = Indexer(
+def _indexer(store: ChunkStore, settings: SearchSettings, embedder: Embedder | None) -> Indexer:
+    return Indexer(
         store,
-        embedder or Embedder(settings.embedding_model, threads=settings.embed_threads),
+        embedder or settings.embedder(),
         chunk_chars=settings.chunk_chars,
         overlap=settings.chunk_overlap,
         max_bytes=mib(settings.max_file_mb),
     )
-    return indexer.run(paths, progress=progress)
+
+
+def reindex(settings: SearchSettings, embedder: Embedder | None = None, progress: bool = False) -> IndexReport:
+    """Re-embed the whole corpus with the configured model and backend (after changing either): the
+    text stays searchable by BM25 throughout, the vectors are recomputed in bulk."""
+    started = time.perf_counter()
+    store = ChunkStore(settings.index_dir, settings.corpus)
+    if not store.exists():
+        raise IndexingError(f"corpus '{settings.corpus}' in {settings.index_dir} is not indexed: run `memento-search index PATH`")
+    indexer = _indexer(store, settings, embedder)
+    report = IndexReport(corpus=store.corpus, index_dir=str(store.index_dir))
+    store.reset_vectors(indexer.embedder.model_name, indexer.embedder.dim)
+    store.rebuild_text_index()
+    report.bm25_seconds = round(time.perf_counter() - started, 3)
+    report.chunks_embedded = indexer._backfill(progress)
+    report.total_chunks = store.count()
+    report.chunks_pending = store.pending()
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def index_paths(
+    paths: list[Path],
+    settings: SearchSettings,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    backfill: bool = True,
+) -> IndexReport:
+    """Index `paths` into `settings.corpus` under `settings.index_dir`; quick when nothing changed."""
+    indexer = _indexer(ChunkStore(settings.index_dir, settings.corpus), settings, embedder)
+    return indexer.run(paths, progress=progress, backfill=backfill)

@@ -1,4 +1,9 @@
-"""The `local` backend: hybrid retrieval (BM25 + vectors, fused by normalised score or RRF) over the indexed corpus."""
+"""The `local` backend: hybrid retrieval (BM25 + vectors, fused by normalised score or RRF) over the indexed corpus.
+
+While chunks still wait for their vectors (BM25-first indexing), vector search covers the chunks
+that have one, `notice` says so for the chain's warnings, and `describe` shows the backfill's
+progress; with `backfill` on, the backend computes the missing vectors itself in the background.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 import anyio
 
 from memento_core.embeddings import Embedder
+from memento_servers.search.backfill import BackgroundBackfill
 from memento_servers.search.errors import BackendUnavailable
 from memento_servers.search.feedback import rm3
 from memento_servers.search.fusion import minmax, rrf
@@ -50,10 +56,11 @@ class LocalBackend:
     name = "local"
     kind = "local"
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, retrieval: Retrieval):
+    def __init__(self, store: ChunkStore, embedder: Embedder, retrieval: Retrieval, backfill: bool = False):
         self.store = store
         self.embedder = embedder
         self.retrieval = retrieval
+        self.backfill = BackgroundBackfill(store, embedder) if backfill else None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-fts")
         self._lexical: tuple[int, LexicalIndex | None] | None = None  # (table version, index)
         self._lexical_lock = threading.Lock()
@@ -61,7 +68,36 @@ class LocalBackend:
     def describe(self) -> str:
         if not self.store.exists():
             return f"corpus '{self.store.corpus}' not indexed yet (run memento-search index PATH)"
-        return f"corpus '{self.store.corpus}': {self.store.count()} chunks in {self.store.index_dir}"
+        count = self.store.count()
+        text = f"corpus '{self.store.corpus}': {count} chunks in {self.store.index_dir}"
+        pending = self._pending()
+        if pending:
+            text += f"; vectors {count - pending}/{count} (backfill {'running' if self._backfilling() else 'waiting'})"
+        if self.backfill is not None and self.backfill.error:
+            text += f"; last backfill failed: {self.backfill.error}"
+        return text + f"; embeddings {getattr(self.embedder, 'describe', lambda: self.embedder.model_name)()}"
+
+    def notice(self) -> str | None:
+        """A warning for the response while some chunks have no vector yet."""
+        if self.retrieval.mode == "fts" or not self.store.exists():
+            return None
+        pending = self._pending()
+        if not pending:
+            return None
+        count = self.store.count()
+        return (
+            f"local: vectors are still being computed ({count - pending}/{count} chunks); "
+            "the other chunks were found by BM25 only"
+        )
+
+    def _pending(self) -> int:
+        pending = self.store.pending()
+        if pending and self.backfill is not None and not self.backfill.running() and not self.backfill.error:
+            self.backfill.start()
+        return pending
+
+    def _backfilling(self) -> bool:
+        return self.backfill is not None and self.backfill.running()
 
     def rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
         """Rows and fused scores, best first (blocking)."""
@@ -127,7 +163,7 @@ class LocalBackend:
             return self._lexical[1]
 
     def _vector_ranking(self, query: str, limit: int) -> list[dict[str, Any]]:
-        return self.store.vector_search(self.embedder.embed([query])[0], limit)
+        return self.store.vector_search(self.embedder.embed_query(query), limit)
 
     def to_result(self, row: dict[str, Any], score: float) -> Result:
         return Result(

@@ -75,16 +75,25 @@ def build_server(settings: SearchSettings) -> MCPServer:
     return server
 
 
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+
+
 def _add_index_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="Folders, files or .jsonl files to index.")
-    parser.add_argument("--quiet", action="store_true", help="No progress bar.")
+    _add_quiet(parser)
+    parser.add_argument(
+        "--bm25-only",
+        action="store_true",
+        help="Return once the text is searchable with BM25; the server (or the next index run) computes the vectors.",
+    )
 
 
 def _run_index(settings: SearchSettings, args: argparse.Namespace) -> int:
     from memento_servers.search.indexer import index_paths
 
     try:
-        report = index_paths(args.paths, settings, progress=not args.quiet)
+        report = index_paths(args.paths, settings, progress=not args.quiet, backfill=not args.bm25_only)
     except IndexingError as exc:
         print(f"memento-search index: {exc}", file=sys.stderr)
         return 2
@@ -92,6 +101,18 @@ def _run_index(settings: SearchSettings, args: argparse.Namespace) -> int:
         print(f"memento-search index: skipped {error}", file=sys.stderr)
     print(json.dumps(report.model_dump()))
     return 1 if report.files_failed and report.files_failed == report.files_seen else 0  # partial success is success
+
+
+def _run_reindex(settings: SearchSettings, args: argparse.Namespace) -> int:
+    from memento_servers.search.indexer import reindex
+
+    try:
+        report = reindex(settings, progress=not args.quiet)
+    except IndexingError as exc:
+        print(f"memento-search reindex: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(report.model_dump()))
+    return 0
 
 
 SPEC = ServerSpec(
@@ -106,6 +127,12 @@ SPEC = ServerSpec(
             help="Index folders of text/markdown/HTML/PDF files or JSONL into the local corpus (incremental).",
             add_arguments=_add_index_arguments,
             run=_run_index,
+        ),
+        Command(
+            name="reindex",
+            help="Re-embed the whole corpus with the configured --embedding-model/--embedding-backend (one command).",
+            add_arguments=_add_quiet,
+            run=_run_reindex,
         ),
     ),
 )

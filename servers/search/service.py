@@ -28,7 +28,7 @@ def local_backend(settings: SearchSettings, embedder: Embedder | None = None) ->
         snippet_chars=settings.snippet_chars,
     )
     store = ChunkStore(settings.index_dir, settings.corpus)
-    return LocalBackend(store, embedder or Embedder(settings.embedding_model, threads=settings.embed_threads), retrieval)
+    return LocalBackend(store, embedder or settings.embedder(), retrieval, backfill=settings.backfill_in_server)
 
 
 def _backend(name: str, settings: SearchSettings, client: JsonClient):

@@ -3,6 +3,10 @@
     <index_dir>/<corpus>.lance          id, doc_id, chunk, title, text, content, url, source, hash, vector
     <index_dir>/<corpus>__sources.lance  source, mtime_ns, size, sha256  (what incremental indexing compares)
     <index_dir>/<corpus>.json            the embedding model the vectors came from
+
+Chunks are written with BM25 first: a chunk whose vector is not computed yet has a zero vector and
+`hash` = "pending:<content hash>", so it is searchable by BM25 at once and skipped by vector search;
+`backfill` fills the vectors in afterwards and restores the hash (which also tells the mirror).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ROW_COLUMNS = ["id", "doc_id", "chunk", "title", "text", "url", "source"]
 MIRRORED_COLUMNS = [*ROW_COLUMNS, "hash", "vector"]  # hash: a chunk's rev (its content changed)
+PENDING = "pending:"  # prefix of the hash of a chunk still waiting for its vector
 MAX_MIRRORED_ROWS = 500_000  # a larger corpus is searched by LanceDB on disk, so memory stays bounded
 
 
@@ -77,6 +82,7 @@ class ChunkStore:
         self._chunks = None
         self._mirror: RowMirror | None = None
         self._mirror_lock = threading.Lock()
+        self._pending: tuple[int, int] | None = None
 
     # --- opening -------------------------------------------------------------------------
     def _connect(self):
@@ -112,8 +118,8 @@ class ChunkStore:
         existing = self.model()
         if existing is not None and existing != model:
             raise IndexingError(
-                f"corpus '{self.corpus}' was indexed with {existing}, not {model}: "
-                "use another --corpus or --index, or delete the index folder to rebuild"
+                f"corpus '{self.corpus}' was indexed with {existing}, not {model}: run `memento-search reindex` "
+                "to re-embed it with the configured model and backend, or use another --corpus or --index"
             )
         db = self._connect()
         names = self._table_names()
@@ -122,6 +128,24 @@ class ChunkStore:
         if f"{self.corpus}__sources" not in names:
             db.create_table(f"{self.corpus}__sources", schema=_sources_schema())
         self.meta_path().write_text(json.dumps({"embedding_model": model, "dim": dim}))
+        self._pending = None
+
+    def reset_vectors(self, model: str, dim: int) -> int:
+        """Rewrite the chunk table for `model`'s `dim`-wide vectors with every chunk pending (text and
+        sources kept); returns the number of chunks. The BM25 index must be rebuilt afterwards."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        rows = self.chunks().search().select([n for n in _schema(dim).names if n != "vector"]).limit(None).to_arrow()
+        hashes = pc.replace_substring_regex(rows.column("hash"), f"^({PENDING})?", PENDING)
+        rows = rows.set_column(rows.schema.get_field_index("hash"), "hash", hashes)
+        zeros = pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(rows.num_rows * dim, np.float32)), dim)
+        self._chunks = self._connect().create_table(
+            self.corpus, rows.append_column("vector", zeros).cast(_schema(dim)), mode="overwrite"
+        )
+        self.meta_path().write_text(json.dumps({"embedding_model": model, "dim": dim}))
+        self._mirror, self._pending = None, None
+        return rows.num_rows
 
     def _sources(self):
         return self._connect().open_table(f"{self.corpus}__sources")
@@ -130,6 +154,20 @@ class ChunkStore:
     def count(self) -> int:
         table = self.chunks()
         return table.count_rows() if table is not None else 0
+
+    def pending(self) -> int:
+        """Chunks still waiting for their vector (counted once per table version)."""
+        table = self.chunks()
+        if table is None:
+            return 0
+        version = table.version
+        if self._pending is None or self._pending[0] != version:
+            self._pending = (version, table.count_rows(f"hash LIKE '{PENDING}%'"))
+        return self._pending[1]
+
+    def pending_rows(self, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` whole chunk rows still waiting for their vector."""
+        return self.chunks().search().where(f"hash LIKE '{PENDING}%'").limit(limit).to_list()
 
     def source_states(self) -> dict[str, SourceState]:
         if not self.exists():
@@ -186,6 +224,14 @@ class ChunkStore:
             self.chunks().add(rows)
         self._sources().add([state.__dict__])
 
+    def fill_vectors(self, rows: list[dict[str, Any]]) -> None:
+        """Store computed vectors of pending rows (`hash` already restored); rows deleted meanwhile stay deleted."""
+        import pyarrow as pa
+
+        table = self.chunks()
+        data = pa.Table.from_pylist(rows, schema=table.schema)
+        table.merge_insert("id").when_matched_update_all().execute(data)
+
     def touch_source(self, state: SourceState) -> None:
         """Record a new mtime for a file whose content did not change."""
         self._sources().delete(f"source = {_quote(state.source)}")
@@ -226,6 +272,7 @@ class ChunkStore:
                 self.chunks()
                 .search(vector, query_type="vector", vector_column_name="vector")
                 .distance_type("dot")
+                .where(f"hash NOT LIKE '{PENDING}%'", prefilter=True)
                 .select([*ROW_COLUMNS, "_distance"])
                 .limit(limit)
                 .to_list()
@@ -235,7 +282,7 @@ class ChunkStore:
         return [
             {**{name: row[name] for name in ROW_COLUMNS}, "_distance": 1.0 - float(sim)}
             for row, sim in found
-            if row is not None
+            if row is not None and not row["hash"].startswith(PENDING)  # a zero vector: nothing to compare yet
         ]
 
     def _synced_mirror(self) -> RowMirror | None:

@@ -19,11 +19,11 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "hotpotqa"
 
 
 @pytest.fixture(scope="session")
-def hotpot_index(tmp_path_factory) -> Path:
+def hotpot_index(tmp_path_factory, models_dir) -> Path:
     """A LanceDB index of the 140-paragraph HotpotQA slice, built by `memento-search index`."""
     home = tmp_path_factory.mktemp("search-index-home")
     index = home / "index"
-    env = {**os.environ, "MEMENTO_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "MEMENTO_HOME": str(home), "MEMENTO_MODELS_DIR": str(models_dir), "HF_HUB_OFFLINE": "1"}
     command = [script("search"), "index", str(DATA / "corpus.jsonl"), "--index", str(index), "--quiet"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -60,6 +60,9 @@ class HashEmbedder:
                 vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
 
 
 @pytest.fixture

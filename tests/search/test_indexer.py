@@ -106,7 +106,7 @@ def test_a_corpus_keeps_the_embedding_model_it_was_built_with(tmp_path, hash_emb
     index_paths([docs], settings, embedder=hash_embedder)
     (docs / "new.md").write_text("new text")
     hash_embedder.model_name = "another-model"
-    with pytest.raises(IndexingError, match="indexed with test-hash-embedder"):
+    with pytest.raises(IndexingError, match="indexed with test-hash-embedder.*memento-search reindex"):
         index_paths([docs], settings, embedder=hash_embedder)
 
 
