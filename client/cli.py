@@ -15,6 +15,7 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
+from memento_client.hostconfig import FORMATS, host_config, launches
 from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
@@ -85,7 +86,14 @@ def _parser() -> argparse.ArgumentParser:
     rate.add_argument("verdict", help="good (reward 1), bad (0), or a score from 0 to 1.")
     rate.add_argument("--mcp-config", type=Path, help="mcp.json with the memory server (default: the one the run used).")
     rate.add_argument("--config", type=Path, help="TOML config file.")
-    sub.add_parser("servers", help="List the MCP servers and how to start each.")
+    servers = sub.add_parser("servers", help="List the MCP servers and how to start each, or print a host's config for them.")
+    servers.add_argument(
+        "--format", choices=list(FORMATS), help="Print a ready config for this host: " + "; ".join(f"{k}: {v}" for k, v in FORMATS.items())
+    )
+    servers.add_argument("--http", action="store_true", help="--format: entries for servers started with --transport http, token as a placeholder.")
+    servers.add_argument(
+        "--root", type=Path, action="append", default=[], help="--format: a folder the documents server may read (repeatable; default: the current folder)."
+    )
     return parser
 
 
@@ -217,7 +225,15 @@ def cmd_rate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_servers(_: argparse.Namespace) -> int:
+def cmd_servers(args: argparse.Namespace) -> int:
+    if args.format:
+        roots = args.root or [Path.cwd()]
+        if any(root.resolve() == Path("/") for root in roots):
+            raise ConfigError("the documents server would read the whole disk: pass --root with the folder it may read")
+        print(host_config(args.format, launches(roots), http=args.http))
+        reads = "" if args.http else f"; documents may read {', '.join(str(root.resolve()) for root in roots)}"
+        print(f"memento: paste into {FORMATS[args.format]}{reads}", file=sys.stderr)
+        return 0
     for server in installed_servers():
         print("\n".join(server.lines()) + "\n")
     return 0
@@ -237,6 +253,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("memento: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed early, e.g. `memento servers --format json | head`
+        sys.stderr.close()
+        return 0
 
 
 def main() -> None:

@@ -37,3 +37,31 @@ def test_the_casebank_snippet_runs_as_written(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "2"
+
+
+def host_snippets() -> list[tuple[list[str], str, str]]:
+    """(flags, language, text) of each `<!-- host:FORMAT [FLAGS] -->` snippet of the hosts section."""
+    found = re.findall(r"<!-- host:([^>]+?) -->\n```(\w+)\n(.*?)```", README.read_text(), re.DOTALL)
+    return [(flags.split(), language, text) for flags, language, text in found]
+
+
+def test_every_host_has_a_snippet():
+    assert sorted(flags[0] for flags, _, _ in host_snippets()) == ["claude", "claude-code", "codex", "cursor", "vscode"]
+
+
+@pytest.mark.parametrize("snippet", host_snippets(), ids=lambda s: " ".join(s[0]))
+def test_host_snippets_are_what_memento_servers_prints(snippet, tmp_path, capsys):
+    import json
+    import tomllib
+
+    from memento_client.cli import run
+
+    (fmt, *flags), language, text = snippet
+    assert run(["servers", "--format", fmt, *flags, "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.replace(str(Path(sys.executable).parent), "/home/you/memento/.venv/bin")
+    out = out.replace(str(tmp_path.resolve()), "/home/you/papers")
+    parse = tomllib.loads if language == "toml" else json.loads
+    documented, printed = parse(text), parse(out)
+    key = {"codex": "mcp_servers", "vscode": "servers"}.get(fmt, "mcpServers")
+    assert documented[key] and all(documented[key][name] == printed[key][name] for name in documented[key])
+    assert {k: v for k, v in documented.items() if k != key} == {k: v for k, v in printed.items() if k != key}
