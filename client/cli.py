@@ -15,7 +15,7 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
-from memento_client.hostconfig import FORMATS, host_config, launches
+from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, launches
 from memento_client.eval.runfiles import read_config
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     servers.add_argument("--http", action="store_true", help="--format: entries for servers started with --transport http, token as a placeholder.")
     servers.add_argument(
-        "--root", type=Path, action="append", default=[], help="--format: a folder the documents server may read (repeatable; default: the current folder)."
+        "--root", type=Path, action="append", default=[], help="--format: a folder the documents server may read (repeatable; default: the current folder, or for "
+        "vscode the workspace folders VS Code gives it as MCP roots)."
     )
     return parser
 
@@ -227,11 +228,12 @@ def cmd_rate(args: argparse.Namespace) -> int:
 
 def cmd_servers(args: argparse.Namespace) -> int:
     if args.format:
-        roots = args.root or [Path.cwd()]
+        roots = args.root or ([] if args.format in HOSTS_WITH_ROOTS else [Path.cwd()])
         if any(root.resolve() == Path("/") for root in roots):
             raise ConfigError("the documents server would read the whole disk: pass --root with the folder it may read")
         print(host_config(args.format, launches(roots), http=args.http))
-        reads = "" if args.http else f"; documents may read {', '.join(str(root.resolve()) for root in roots)}"
+        folders = ", ".join(str(root.resolve()) for root in roots) or "the workspace folders the host gives it"
+        reads = "" if args.http else f"; documents may read {folders}"
         print(f"memento: paste into {FORMATS[args.format]}{reads}", file=sys.stderr)
         return 0
     for server in installed_servers():

@@ -18,6 +18,7 @@ from memento_client.mcp.config import DEFAULT_MCP_CONFIG
 from memento_core.errors import ConfigError
 
 TOKEN_VAR = "MEMENTO_TOKEN"
+HOSTS_WITH_ROOTS = ("vscode",)  # hosts that give servers their workspace folders as MCP roots
 VSCODE_TOKEN_INPUT = "memento-token"
 DEFAULT_PORTS = {"search": 8711, "crawl": 8712, "documents": 8713, "code": 8714, "memory": 8715}
 

@@ -84,6 +84,14 @@ def test_the_whole_disk_is_refused_as_the_documents_root(capsys, monkeypatch):
     assert "pass --root" in capsys.readouterr().err
 
 
+def test_documents_reads_the_current_folder_or_for_vscode_the_workspace_roots(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    claude = stdio_entries("claude", printed(capsys, "--format", "claude"))
+    assert claude["memento-documents"]["args"] == ["--root", str(tmp_path.resolve())]
+    vscode = stdio_entries("vscode", printed(capsys, "--format", "vscode"))
+    assert vscode["memento-documents"]["args"] == []  # the server asks VS Code for its roots (roots/list)
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("server", SERVERS)
 async def test_printed_commands_start_as_a_host_starts_them(capsys, tmp_path, server):
