@@ -21,7 +21,7 @@ from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
 from memento_core.errors import ConfigError, MementoError
-from memento_core.version import package_version
+from memento_core.version import extra_advice, package_version
 
 if TYPE_CHECKING:
     from memento_client.loop.agent import AgentResult
@@ -242,12 +242,15 @@ def cmd_servers(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers}
+NEED_CLIENT_EXTRA = ("ask", "eval", "show", "rate")  # the model client, the live view and the servers' sessions
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in NEED_CLIENT_EXTRA and (advice := extra_advice("memento", "client")):
+            raise ConfigError(advice.removeprefix("memento "))
         return COMMANDS[args.command](args)
     except MementoError as exc:
         print(f"memento: {exc}", file=sys.stderr)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, get_args
 
@@ -19,7 +20,7 @@ from memento_core import paths
 from memento_core.errors import MementoError
 from memento_core.settings import ServerSettings, env_names, is_list, load_settings, masked
 from memento_core.units import mib
-from memento_core.version import package_version
+from memento_core.version import extra_advice, package_version
 from memento_servers.runtime.http import serve_http
 from memento_servers.runtime.stdio import serve_stdio
 from memento_servers.runtime.tools import ServerInfo, add_server_info
@@ -155,3 +156,15 @@ def main_for(spec: ServerSpec) -> Callable[[], None]:
         sys.exit(run(spec))
 
     return main
+
+
+def launch() -> None:
+    """The console script of every server (`memento-<name>`): one line naming the extra to install when the
+    server's is missing, instead of an import error; else the server registered as `name` in `memento.servers`."""
+    name = Path(sys.argv[0]).stem.removeprefix("memento-")
+    advice = extra_advice(f"memento-{name}", name)
+    if advice is not None:
+        print(advice, file=sys.stderr)
+        sys.exit(2)
+    (server,) = entry_points(group="memento.servers", name=name)
+    server.load()()
