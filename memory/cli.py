@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import re
 import sys
 from collections.abc import Iterator
 from itertools import islice
@@ -22,7 +23,16 @@ IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one pr
 def _bank(settings: BankConfig):
     from memento_memory.bank import CaseBank
 
-    return CaseBank(settings.bank_options())
+    try:
+        return CaseBank(settings.bank_options())
+    except (RuntimeError, ValueError) as exc:  # how LanceDB says it cannot reach the store (S3 bucket, region, keys)
+        text = str(exc) or type(exc).__name__
+        found = re.search(r'message: "([^"]+)"', text)  # the OS's words inside Rust's debug output, when there are some
+        reason = found.group(1) if found else re.sub(r",? /\S+\.rs:\d+:\d+", "", text.splitlines()[0])[:200]
+        raise CaseBankError(
+            f"cannot open the case bank at {settings.db} ({reason}): check the URI, the bucket's region and credentials "
+            "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT...), or pass --db"
+        ) from exc
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:

@@ -51,3 +51,14 @@ async def test_the_whole_disk_is_refused_from_the_host_and_from_a_server_started
     async with client("/", None) as session:  # a host without roots, server started in /
         text = error_text(await session.call_tool("read_document", {"source": "etc/hostname"}))
         assert "add --root DIR" in text
+
+
+def test_a_tilde_root_in_the_config_file_is_the_user_s_folder(tmp_path, monkeypatch):
+    from memento_core.settings import load_settings
+    from memento_servers.documents.config import DocumentsSettings
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "papers").mkdir()
+    (tmp_path / "config.toml").write_text('[documents]\nroots = ["~/papers"]\n')
+    settings = load_settings(DocumentsSettings, "documents", {}, tmp_path / "config.toml", explicit_file=True)
+    assert settings.roots == [(tmp_path / "papers").resolve()]
