@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--corpus", type=Path, help="Index this folder into the local search index and search it first.")
     ask.add_argument("--gold", action="append", default=[], help="The correct answer (repeat for aliases): scores the answer (EM/F1, PM with a judge) and gives the case its reward.")
     ask.add_argument("--json", action="store_true", help="Print the result as JSON, no live view.")
+    ask.add_argument("--quiet", action="store_true", help="Only the answer: no live view, no progress, no reward line.")
     _model_flags(ask)
 
     ev = sub.add_parser("eval", help="Evaluate on a question set, with the case bank carried across iterations.")
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
     ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+    ev.add_argument("--quiet", action="store_true", help="No start line and no progress lines on stderr.")
     _model_flags(ev)
 
     sub.add_parser("runs", help="List past runs.")
@@ -111,14 +113,41 @@ def _model_config(args: argparse.Namespace) -> ClientConfig:
     return config
 
 
-def index_corpus(entry: ServerEntry, folder: Path) -> None:
-    """`memento-search index FOLDER` with the search server's own command and settings (incremental)."""
+def index_corpus(entry: ServerEntry, folder: Path, quiet: bool = False) -> None:
+    """`memento-search index FOLDER` with the search server's own command and settings (incremental), under a
+    spinner; its report becomes one line on stderr, and its logs and progress bars stay out of the terminal."""
     if entry.is_http:
         raise ConfigError("--corpus needs the search server as a local (stdio) command in mcp.json")
-    command = [resolve_command(entry.command or ""), *entry.args, "index", str(folder)]
-    done = subprocess.run(command, stdout=2, env=server_environment(entry), cwd=entry.cwd)  # progress to stderr
+    command = [resolve_command(entry.command or ""), *entry.args, "index", str(folder), "--quiet", "--log-level", "WARNING"]
+    status = None if quiet else _status(f"indexing {folder} into the local search index (the first run loads the embedding model)…")
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, env=server_environment(entry), cwd=entry.cwd)
+    finally:
+        if status is not None:
+            status.stop()
     if done.returncode != 0:
-        raise ConfigError(f"indexing {folder} failed: {' '.join(command)} exited with {done.returncode}")
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ConfigError(f"indexing {folder} failed: {why}")
+    if not quiet:
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"memento: indexed {folder}: {report['files_indexed']} new or changed of {report['files_seen']} files, "
+            f"{report['total_chunks']} passages, {report['seconds']:.0f} s",
+            file=sys.stderr,
+        )
+
+
+def _status(text: str) -> Any:
+    """A spinner on stderr (a plain line when stderr is not a terminal); `.stop()` it."""
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    if not console.is_terminal:
+        print(f"memento: {text}", file=sys.stderr, flush=True)
+        return None
+    status = console.status(f"[dim]{text}[/dim]")
+    status.start()
+    return status
 
 
 def ask_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[ServerEntry]:
@@ -142,14 +171,15 @@ def cmd_ask(args: argparse.Namespace) -> int:
         search = next((e for e in entries if e.name == "search"), None)
         if search is None or not corpus.is_dir():
             raise ConfigError("--corpus needs a folder and a 'search' server in mcp.json")
-        index_corpus(search, corpus)
+        index_corpus(search, corpus, args.quiet)
         notes.append(f"The user's documents in {corpus} are in the local search index: search them (local backend) first.")
-    folder, result = anyio.run(ask, config, entries, args.question, notes, not args.json, args.gold)
+    folder, result = anyio.run(ask, config, entries, args.question, notes, not (args.json or args.quiet), args.gold)
     if args.json:
         print(json.dumps({**result.as_dict(), "run": folder.name}, ensure_ascii=False, default=str))
     else:
         print(result.answer if result.answer is not None else f"(no answer: {result.stop_reason})")
-        print(reward_line(folder.name, result), file=sys.stderr)  # stdout carries the answer alone
+        if not args.quiet:
+            print(reward_line(folder.name, result), file=sys.stderr)  # stdout carries the answer alone
     return 0 if result.answer is not None else 1
 
 

@@ -74,12 +74,13 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
         same_task_cases="allowed" if args.allow_same_task else "excluded",
     )
     plan = EvalPlan(items, args.iterations, max(1, args.concurrency), out, record)
-    print(
-        f"memento eval: {len(items)} questions x {args.iterations} iteration(s), memory {config.memory}, "
-        f"run folder {out}; starting the MCP servers...",
-        file=sys.stderr,
-        flush=True,
-    )
+    if not args.quiet:
+        print(
+            f"memento eval: {len(items)} questions x {args.iterations} iteration(s), memory {config.memory}, "
+            f"run folder {out}; starting the MCP servers...",
+            file=sys.stderr,
+            flush=True,
+        )
     async with agent_session(config, run_id=out.name, log_dir=out / "logs") as agent:
-        await run_eval(agent, plan, _progress)
+        await run_eval(agent, plan, None if args.quiet else _progress)
     return {"out": str(out), **write_report(out, args.baseline)}
