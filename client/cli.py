@@ -8,6 +8,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default, where it has a meaningful one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if action.default in (None, False, [], argparse.SUPPRESS) or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _setting_help(text: str, field: str) -> str:
+    """Help of a flag whose default comes from `ClientConfig` (flags > environment > config file > default)."""
+    default = ClientConfig.model_fields[field].default
+    return text if default is None else f"{text} (default: {default})"
+
+
 def _model_flags(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model and servers (else MEMENTO_CLIENT_*, OPENAI_*, [client] in the config file)")
     group.add_argument("--model", help="Model for every role.")
@@ -38,18 +55,25 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
     group.add_argument("--mcp-config", type=Path, help="mcp.json to use (default ./mcp.json, else embedded).")
     group.add_argument("--config", type=Path, help="TOML config file.")
-    group.add_argument("--memory", choices=["off", "similarity", "learned"], help="Case retrieval policy.")
-    group.add_argument("--cases-temperature", type=float, help="learned memory: > 0 samples the cases (exploration), 0 takes the best.")
-    group.add_argument("--max-cycles", type=int, help="Plan-execute cycles per task.")
-    group.add_argument("--max-steps", type=int, help="Model calls per task.")
-    group.add_argument("--max-cost-usd", type=float, help="Cost per task in USD.")
+    group.add_argument("--memory", choices=["off", "similarity", "learned"], help=_setting_help("Case retrieval policy.", "memory"))
+    group.add_argument(
+        "--cases-temperature",
+        type=float,
+        help=_setting_help("learned memory: > 0 samples the cases (exploration), 0 takes the best.", "cases_temperature"),
+    )
+    group.add_argument("--max-cycles", type=int, help=_setting_help("Plan-execute cycles per task.", "max_cycles"))
+    group.add_argument("--max-steps", type=int, help=_setting_help("Model calls per task.", "max_steps"))
+    group.add_argument("--max-cost-usd", type=float, help=_setting_help("Cost per task in USD.", "max_cost_usd"))
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="memento", description="A planner-executor agent over MCP servers that learns from its cases.")
+    parser = argparse.ArgumentParser(
+        prog="memento", description="A planner-executor agent over MCP servers that learns from its cases.", formatter_class=_HelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"memento {package_version()}")
     parser.add_argument("--log-level", default="WARNING", help="Log level (logs go to stderr).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub.add_parser = partial(sub.add_parser, formatter_class=_HelpFormatter)  # type: ignore[method-assign]
 
     ask = sub.add_parser("ask", help="Answer a question with the agent.")
     ask.add_argument("question")
@@ -77,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--quiet", action="store_true", help="No start line and no progress lines on stderr.")
     _model_flags(ev)
 
-    sub.add_parser("runs", help="List past runs.")
+    runs_parser = sub.add_parser("runs", help="List past runs.")
+    runs_parser.add_argument("--json", action="store_true", help="Print the runs as JSON.")
     show = sub.add_parser("show", help="Replay a run's trajectories.")
     show.add_argument("run", help="Run name (see `memento runs`) or folder.")
     show.add_argument("task", nargs="?", help="Task id or 1-based index.")
@@ -208,8 +233,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_runs(_: argparse.Namespace) -> int:
+def cmd_runs(args: argparse.Namespace) -> int:
     rows = runs.list_runs()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return 0
     if not rows:
         print(f"no runs yet under {runs.runs_root()}")
     for r in rows:

@@ -69,3 +69,16 @@ def test_a_missing_extra_is_one_line_naming_the_install_command(tmp_path, progra
     speaker = "memento:" if program == "memento" else program
     assert line.startswith(f"{speaker} needs the [{extra}] extra (") and hidden in line
     assert line.endswith(f"pip install 'memento-agent[{extra}]'")
+
+
+def test_help_shows_defaults_and_a_subcommand_s_help_only_its_own_flags():
+    def helptext(*argv: str) -> str:
+        done = subprocess.run([script(argv[0]), *argv[1:], "--help"], capture_output=True, text=True, timeout=120, check=True)
+        return " ".join(done.stdout.split())  # argparse wraps lines
+
+    documents = helptext("documents")
+    assert "Largest file or download converted, in MiB. (default: 50)" in documents and "(default: stdio)" not in documents
+    subcommand = helptext("memory", "import")
+    assert "--tag TAG" in subcommand and "--quiet" in subcommand
+    assert "--db" not in subcommand and "--transport" not in subcommand  # the server's settings are not repeated
+    assert "The settings flags of memento-memory" in subcommand
