@@ -16,8 +16,8 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
-from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, launches
 from memento_client.eval.runfiles import read_config
+from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, launches
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
