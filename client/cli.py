@@ -17,7 +17,7 @@ import anyio
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
 from memento_client.eval.runfiles import read_config
-from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, launches
+from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, installed, launches
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
@@ -289,9 +289,13 @@ def cmd_servers(args: argparse.Namespace) -> int:
         roots = args.root or ([] if args.format in HOSTS_WITH_ROOTS else [Path.cwd()])
         if any(root.resolve() == Path("/") for root in roots):
             raise ConfigError("the documents server would read the whole disk: pass --root with the folder it may read")
-        print(host_config(args.format, launches(roots), http=args.http))
+        names, left_out = installed()
+        ports = {s.program.removeprefix("memento-"): s.default_port for s in installed_servers() if s.default_port} if args.http else None
+        print(host_config(args.format, launches(names, roots, ports), http=args.http))
+        for advice in left_out:
+            print(f"memento: left out: {advice}", file=sys.stderr)
         folders = ", ".join(str(root.resolve()) for root in roots) or "the workspace folders the host gives it"
-        reads = "" if args.http else f"; documents may read {folders}"
+        reads = "" if args.http or "documents" not in names else f"; documents may read {folders}"
         print(f"memento: paste into {FORMATS[args.format]}{reads}", file=sys.stderr)
         return 0
     for server in installed_servers():

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from memento_client.mcp.config import DEFAULT_MCP_CONFIG
 from memento_core.errors import ConfigError
+from memento_core.version import extra_advice
 
 TOKEN_VAR = "MEMENTO_TOKEN"
 HOSTS_WITH_ROOTS = ("vscode",)  # hosts that give servers their workspace folders as MCP roots
 VSCODE_TOKEN_INPUT = "memento-token"
-DEFAULT_PORTS = {"search": 8711, "crawl": 8712, "documents": 8713, "code": 8714, "memory": 8715}
 
 # format -> the file the host reads it from
 FORMATS = {
@@ -47,15 +47,24 @@ class Launch:
     name: str  # short name: documents
     command: str
     args: tuple[str, ...]
-    url: str
+    url: str | None  # known with the server's port (from its --describe)
 
     @property
     def program(self) -> str:
         return f"memento-{self.name}"
 
 
-def launches(roots: Sequence[Path] = ()) -> list[Launch]:
-    """The five servers with this install's absolute commands; `roots` are the documents server's folders."""
+def installed() -> tuple[list[str], list[str]]:
+    """The servers whose extra is installed, in mcp.json order, and for each other one why it is left out."""
+    usable, advice = [], []
+    for name in DEFAULT_MCP_CONFIG["mcpServers"]:
+        missing = extra_advice(f"memento-{name}", name)
+        (advice.append(missing) if missing else usable.append(name))
+    return usable, advice
+
+
+def launches(names: Sequence[str], roots: Sequence[Path] = (), ports: Mapping[str, int] | None = None) -> list[Launch]:
+    """`names` with this install's absolute commands; `roots` are the documents server's folders."""
     bin_dir = Path(sys.executable).parent
     root_args = tuple(arg for root in roots for arg in ("--root", str(root.expanduser().resolve())))
     return [
@@ -63,9 +72,9 @@ def launches(roots: Sequence[Path] = ()) -> list[Launch]:
             name,
             str(bin_dir / f"memento-{name}"),
             root_args if name == "documents" else (),
-            f"http://127.0.0.1:{DEFAULT_PORTS[name]}/mcp",
+            f"http://127.0.0.1:{ports[name]}/mcp" if ports and name in ports else None,
         )
-        for name in DEFAULT_MCP_CONFIG["mcpServers"]
+        for name in names
     ]
 
 
@@ -75,6 +84,8 @@ def _stdio(fmt: str, launch: Launch) -> dict[str, Any]:
 
 
 def _http(fmt: str, launch: Launch) -> dict[str, Any]:
+    if launch.url is None:
+        raise ConfigError(f"the port of {launch.program} is unknown: it cannot describe itself (try {launch.program} --describe)")
     headers = {"Authorization": f"Bearer {TOKEN_PLACEHOLDER[fmt]}"}
     if fmt in ("claude-code", "vscode"):
         return {"type": "http", "url": launch.url, "headers": headers}
@@ -89,7 +100,7 @@ def _codex(servers: list[Launch], http: bool) -> str:
     tables = []
     for launch in servers:
         if http:
-            keys = {"url": launch.url, "bearer_token_env_var": TOKEN_VAR}
+            keys = {"url": _http("json", launch)["url"], "bearer_token_env_var": TOKEN_VAR}
         else:
             keys = {"command": launch.command, "args": list(launch.args)}
         body = "\n".join(f"{key} = {_toml_value(value)}" for key, value in keys.items())

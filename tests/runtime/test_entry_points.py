@@ -82,3 +82,12 @@ def test_help_shows_defaults_and_a_subcommand_s_help_only_its_own_flags():
     assert "--tag TAG" in subcommand and "--quiet" in subcommand
     assert "--db" not in subcommand and "--transport" not in subcommand  # the server's settings are not repeated
     assert "The settings flags of memento-memory" in subcommand
+
+
+def test_memento_servers_leaves_out_a_server_whose_extra_is_missing(tmp_path):
+    python = without(tmp_path, "crawl4ai")
+    code = SCRIPT.format(program="memento", module="memento_client.cli", function="main")
+    done = subprocess.run([python, "-c", code, "servers", "--format", "json"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout)["mcpServers"]) == {"search", "documents", "code", "memory"}
+    assert "memento: left out: memento-crawl needs the [crawl] extra (crawl4ai" in done.stderr
