@@ -42,7 +42,7 @@ async def ask(
     item = Item("1", question, list(gold), "ask")
     write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None
-    logs = folder / "logs" if live else None  # the live view owns the terminal
+    logs = folder / "logs"  # the servers' stderr: never in the live view, the JSON output or a quiet run
     try:
         async with agent_session(config, entries=entries, listeners=[view] if view else [], run_id=folder.name, log_dir=logs) as agent:
             result = await agent.run(question, gold=item.answers or None, notes=notes, task_id=item.id)
