@@ -17,7 +17,7 @@ import anyio
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
 from memento_client.eval.runfiles import read_config
-from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, host_config, installed, launches
+from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, check_format, host_config, installed, launches
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
@@ -289,6 +289,7 @@ def cmd_servers(args: argparse.Namespace) -> int:
         roots = args.root or ([] if args.format in HOSTS_WITH_ROOTS else [Path.cwd()])
         if any(root.resolve() == Path("/") for root in roots):
             raise ConfigError("the documents server would read the whole disk: pass --root with the folder it may read")
+        check_format(args.format, args.http)
         names, left_out = installed()
         ports = {s.program.removeprefix("memento-"): s.default_port for s in installed_servers() if s.default_port} if args.http else None
         print(host_config(args.format, launches(names, roots, ports), http=args.http))

@@ -108,16 +108,21 @@ def _codex(servers: list[Launch], http: bool) -> str:
     return "\n\n".join(tables)
 
 
-def host_config(fmt: str, servers: list[Launch], http: bool = False) -> str:
-    """The config text of `fmt` (a key of FORMATS) for `servers`."""
+def check_format(fmt: str, http: bool) -> None:
+    """Refuse a format that does not exist, or cannot hold HTTP entries, before any work."""
     if fmt not in FORMATS:
         raise ConfigError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
-    if fmt == "codex":
-        return _codex(servers, http)
     if http and fmt == "claude":
         raise ConfigError(
             "claude_desktop_config.json starts stdio servers only: drop --http (or add the URL as a custom connector)"
         )
+
+
+def host_config(fmt: str, servers: list[Launch], http: bool = False) -> str:
+    """The config text of `fmt` (a key of FORMATS) for `servers`."""
+    check_format(fmt, http)
+    if fmt == "codex":
+        return _codex(servers, http)
     entry = _http if http else _stdio
     key = (lambda launch: launch.name) if fmt == "json" else (lambda launch: launch.program)  # json: memento's tool prefixes
     entries = {key(launch): entry(fmt, launch) for launch in servers}
