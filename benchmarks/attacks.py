@@ -5,8 +5,8 @@
 Each test case (a parametrised case counts once per parameter) is one attack on a real server or the real
 fetcher over loopback: held when its test passes, got through when it fails or errors, skipped when this
 machine cannot run it (the reason is listed). Areas are the test files' names (fetch, http, crawl cache,
-documents, code, transport). `--quick` leaves out the slow ones (bombs over MCP, 40 MB messages, the
-deep-tree and quota sandboxes). Progress goes to stderr; the last line of stdout is one JSON object.
+crawl workers, documents, code, transport). `--quick` leaves out the slow ones (bombs over MCP, docx bombs,
+40 MB messages, the deep-tree and quota sandboxes). Progress goes to stderr; the last line of stdout is one JSON object.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SECURITY = REPO / "tests" / "security"
-SLOW = "not bomb_over_mcp and not 40_mb and not quota and not path_max"
+SLOW = "not bomb_over_mcp and not docx_bombs and not 40_mb and not quota and not path_max"
 
 
 def area(classname: str) -> str:
-    """`tests.security.test_documents_roots` -> `documents`."""
-    name = classname.rsplit(".", 1)[-1].removeprefix("test_")
-    return "crawl_cache" if name.startswith("crawl_cache") else name.split("_", 1)[0]
+    """`tests.security.test_documents_roots` -> `documents`; crawl files keep two words (`crawl_cache`, `crawl_workers`)."""
+    words = classname.rsplit(".", 1)[-1].removeprefix("test_").split("_")
+    return "_".join(words[:2] if words[0] == "crawl" else words[:1])
 
 
 def summarise(report: Path) -> dict[str, dict]:

@@ -16,11 +16,14 @@ import anyio
 
 from memento_client.config import ClientConfig, load_config, with_served_model
 from memento_client.eval import runs
+from memento_client.eval.datasets import BENCHMARKS
+from memento_client.eval.presets import PRESETS
 from memento_client.eval.runfiles import read_config
 from memento_client.hostconfig import FORMATS, HOSTS_WITH_ROOTS, check_format, host_config, installed, launches
 from memento_client.mcp.config import ServerEntry, load_mcp_config
 from memento_client.mcp.host import resolve_command, server_environment
 from memento_client.servers import installed_servers
+from memento_client.ui import command as ui_command
 from memento_core.errors import ConfigError, MementoError
 from memento_core.version import extra_advice, package_version
 
@@ -85,10 +88,19 @@ def _parser() -> argparse.ArgumentParser:
     _model_flags(ask)
 
     ev = sub.add_parser("eval", help="Evaluate on a question set, with the case bank carried across iterations.")
-    ev.add_argument("--dataset", type=Path, required=True, help="JSONL (answers / ground_truth) or CSV (SimpleQA, FRAMES).")
+    ev.add_argument(
+        "--dataset",
+        type=Path,
+        required=True,
+        help="QA JSONL/CSV (answers / ground_truth; SimpleQA, FRAMES) or a benchmark's own files: a GAIA folder, "
+        "HLE, GPQA, MMLU-Pro, AIME or VQA in JSONL, JSON, CSV or parquet.",
+    )
+    ev.add_argument("--benchmark", choices=BENCHMARKS, help="The dataset's layout and scoring (default: detected from its fields).")
     ev.add_argument("--limit", type=int, help="First N questions (or N sampled with --seed).")
-    ev.add_argument("--seed", type=int, help="Sample the questions with this seed.")
-    ev.add_argument("--iterations", type=int, default=1, help="Passes over the set; the case bank carries over.")
+    ev.add_argument("--seed", type=int, help="Sample the questions with this seed (it also shuffles multiple-choice options).")
+    ev.add_argument("--iterations", type=int, help="Passes over the set; the case bank carries over (default 1, or the preset's).")
+    ev.add_argument("--attempts", type=int, help="Independent attempts per task and iteration: scores are pass@k (default 1, or the preset's).")
+    ev.add_argument("--preset", choices=sorted(PRESETS), help="The paper's protocol for the benchmark (iterations, attempts, K=4 cases, judge).")
     ev.add_argument("--concurrency", type=int, default=4, help="Tasks in flight.")
     ev.add_argument("--out", type=Path, help="Run folder (an existing one resumes).")
     ev.add_argument(
@@ -97,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
         help="Let a question retrieve its own earlier cases (the paper's protocol; inflates later iterations).",
     )
     ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
+    ev.add_argument("--vision", action="store_true", default=None, help="The model takes image input: send the tasks' images to it.")
     ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     ev.add_argument("--quiet", action="store_true", help="No start line and no progress lines on stderr.")
     _model_flags(ev)
@@ -122,12 +135,13 @@ def _parser() -> argparse.ArgumentParser:
         "--root", type=Path, action="append", default=[], help="--format: a folder the documents server may read (repeatable; default: the current folder, or for "
         "vscode the workspace folders VS Code gives it as MCP roots)."
     )
+    ui_command.add_parser(sub)
     return parser
 
 
 def _config(args: argparse.Namespace) -> ClientConfig:
     keys = ("model", "planner_model", "executor_model", "judge_model", "base_url", "mcp_config", "memory",
-            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd")  # fmt: skip
+            "cases_temperature", "max_cycles", "max_steps", "max_cost_usd", "vision")  # fmt: skip
     return load_config({k: getattr(args, k, None) for k in keys}, getattr(args, "config", None))
 
 
@@ -177,7 +191,7 @@ def _status(text: str) -> Any:
 
 def ask_entries(entries: list[ServerEntry], files: Sequence[Path]) -> list[ServerEntry]:
     """Let the documents server read the attached files' folders."""
-    roots = [arg for f in files for arg in ("--root", str(f.parent))]
+    roots = [arg for folder in dict.fromkeys(str(f.parent) for f in files) for arg in ("--root", folder)]
     return [e.with_args(*roots) if e.name == "documents" and not e.is_http and roots else e for e in entries]
 
 
@@ -227,7 +241,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     else:
         for s in summary["iterations"]:
             o = s["overall"]
-            metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("em", "f1", "pm") if k in o)
+            metrics = "  ".join(f"{k.upper()} {o[k]:.3f}" for k in ("acc", "em", "f1", "pm") if k in o)
             print(f"iteration {s['iteration']}: n={o['n']}  {metrics}  failed={o['failed']}  missing={o['missing']}")
         print(f"report: {summary['out']}/report.md")
     return 0
@@ -241,7 +255,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no runs yet under {runs.runs_root()}")
     for r in rows:
-        scores = f"EM {r['em']:.3f} F1 {r['f1']:.3f}" if r["em"] is not None else ""
+        scores = f"ACC {r['acc']:.3f} " if r.get("acc") is not None else ""
+        scores += f"EM {r['em']:.3f} F1 {r['f1']:.3f}" if r["em"] is not None else ""
         print(f"{r['run']:28} {r['kind']:5} {r['created']}  iter {r['iterations']}  tasks {r['tasks']:4}  {scores}  {str(r['what'])[:50]}")
     return 0
 
@@ -304,8 +319,12 @@ def cmd_servers(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers}
-NEED_CLIENT_EXTRA = ("ask", "eval", "show", "rate")  # the model client, the live view and the servers' sessions
+def cmd_ui(args: argparse.Namespace) -> int:
+    return ui_command.run(args, _config(args))
+
+
+COMMANDS: dict[str, Any] = {"ask": cmd_ask, "eval": cmd_eval, "runs": cmd_runs, "show": cmd_show, "rate": cmd_rate, "servers": cmd_servers, "ui": cmd_ui}
+NEED_CLIENT_EXTRA = ("ask", "eval", "show", "rate", "ui")  # the model client, the live view and the servers' sessions
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@
 `LLM.complete(role, messages, usage=...)` picks the role's model, sends the request with the
 right token-limit parameter for that model, retries 429/5xx/timeouts with backoff (honouring
 Retry-After), adapts once when an endpoint rejects a parameter, and adds tokens and cost to
-the run's `Usage`.
+the run's `Usage`. Within `task_images(...)`, the planner's and executor's requests carry the task's
+images as image parts (for models with image input).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import logging
 import random
 import re
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +46,7 @@ PRICES: dict[str, tuple[float, float]] = {
 }
 MAX_RETRY_DELAY_S = 60.0
 _THINKING = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)  # reasoning some local models print inline
+_TASK_IMAGES: ContextVar[tuple[str, ...]] = ContextVar("memento_task_images", default=())
 _RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError)
 
 
@@ -124,6 +129,28 @@ class Completion:
         return message
 
 
+@contextmanager
+def task_images(images: Sequence[str]) -> Iterator[None]:
+    """Show `images` (data URIs) to the model in every planner and executor request made inside this
+    block (one task: the value is local to the running async task)."""
+    token = _TASK_IMAGES.set(tuple(images))
+    try:
+        yield
+    finally:
+        _TASK_IMAGES.reset(token)
+
+
+def with_images(messages: list[dict[str, Any]], images: Sequence[str]) -> list[dict[str, Any]]:
+    """`messages` with the images appended to the first user message as OpenAI `image_url` parts."""
+    first = next((n for n, m in enumerate(messages) if m.get("role") == "user"), None)
+    if first is None or not images:
+        return messages
+    message = messages[first]
+    parts = [{"type": "text", "text": message.get("content") or ""}]
+    parts += [{"type": "image_url", "image_url": {"url": uri}} for uri in images]
+    return [*messages[:first], {**message, "content": parts}, *messages[first + 1 :]]
+
+
 def _retry_delay(exc: Exception, attempt: int) -> float:
     response = getattr(exc, "response", None)
     headers = response.headers if response is not None else {}
@@ -184,6 +211,8 @@ class LLM:
         param = self._token_param.get(model) or (
             "max_completion_tokens" if uses_max_completion_tokens(model) else "max_tokens"
         )
+        if role != "judge" and (images := _TASK_IMAGES.get()):
+            messages = with_images(messages, images)
         request: dict[str, Any] = {"model": model, "messages": messages, param: self.config.completion_tokens}
         if tools:
             request["tools"] = tools

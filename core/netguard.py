@@ -22,6 +22,19 @@ from memento_core.errors import FetchError
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")  # what a local HTTP server answers to by default
+
+
+def is_loopback(host: str) -> bool:
+    """A bind address or host name that only this machine reaches (serving there needs no token)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 # Cloud metadata services; most are link-local or private already, listed so the refusal says why.
 METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)

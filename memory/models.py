@@ -48,6 +48,22 @@ class NewCase(BaseModel):
     retrieved_case_ids: list[str] = Field(default_factory=list)
 
 
+class CasePage(BaseModel):
+    """A page of `list_cases`."""
+
+    cases: list[Case]
+    total: int = Field(description="Cases matching the filters.")
+    offset: int
+    next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page.")
+
+
+class DeleteResult(BaseModel):
+    """What `delete_case` did."""
+
+    case_id: str
+    deleted: bool = Field(description="False when no case had this id (nothing to do).")
+
+
 class CaseFilters(BaseModel):
     """Which cases a retrieval or listing may return."""
 

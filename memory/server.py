@@ -9,12 +9,12 @@ from typing import Annotated, Literal, TypeVar
 
 import anyio
 from mcp.server.mcpserver import MCPServer
-from pydantic import BaseModel, Field, JsonValue
+from pydantic import Field, JsonValue
 
 from memento_memory.cli import COMMANDS
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
-from memento_memory.models import BankStats, Case, CaseFilters, RetrievedCases, WriteReport
+from memento_memory.models import BankStats, Case, CaseFilters, CasePage, DeleteResult, RetrievedCases, WriteReport
 from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
 SUMMARY = "Case memory for agents: retrieve past cases to plan with, write finished tasks as cases."
@@ -53,18 +53,6 @@ class BankHandle:
     def close(self) -> None:
         if self._bank is not None:
             self._bank.close()
-
-
-class DeleteResult(BaseModel):
-    case_id: str
-    deleted: bool = Field(description="False when no case had this id (nothing to do).")
-
-
-class CasePage(BaseModel):
-    cases: list[Case]
-    total: int = Field(description="Cases matching the filters.")
-    offset: int
-    next_offset: int | None = Field(description="Pass as offset for the next page; null on the last page.")
 
 
 CaseId = Annotated[str, Field(description="A case id, as returned by retrieve_cases, write_case or list_cases.")]

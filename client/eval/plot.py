@@ -1,5 +1,6 @@
 """The learning curve (learning_curve.png): score per iteration, a colour per run and a line style and
-marker per metric (EM solid dots, F1 dashed hollow squares, PM dotted triangles). EM is drawn on top
+marker per metric (EM solid dots, F1 dashed hollow squares, PM dotted triangles, a benchmark's ACC
+dash-dotted diamonds). EM is drawn on top
 and F1's larger hollow squares frame its dots, so both show where EM equals F1. The legend sits right
 of the axes and the image is cut to fit everything."""
 
@@ -16,6 +17,7 @@ STYLES = {
     "em": ("-", "o", 5, "full", 2.0, 4),
     "f1": ("--", "s", 9, "none", 1.5, 3),
     "pm": (":", "^", 7, "full", 1.5, 2),
+    "acc": ("-.", "D", 6, "full", 2.0, 5),
 }
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 

@@ -1,9 +1,11 @@
-"""`memento eval`: run a question set through the agent for K iterations, carrying the case bank over.
+"""`memento eval`: run a question set through the agent for K iterations, carrying the case bank over;
+each task `attempts` times per iteration (independent attempts: pass@k).
 
 A run folder holds `config.json`, the question set (`tasks.jsonl`) and, per iteration, `results.jsonl`
-(one scored line per finished task) and `trajectories.jsonl` (see `runfiles`). Resuming (the same
-`--out`) skips every task that has a complete result line, so a finished task is never paid for twice;
-a task interrupted mid-way (its line missing or torn, and then cut off) runs again.
+(one scored line per finished attempt of a task) and `trajectories.jsonl` (see `runfiles`). Resuming
+(the same `--out`) skips every attempt that has a complete result line, so a finished task is never paid
+for twice; an attempt interrupted mid-way (its line missing or torn, and then cut off) runs again, and
+more `--attempts` or `--iterations` than before run only the new ones.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from memento_client.eval.datasets import Item
+from memento_client.eval.items import Item, data_uri, task_notes
 from memento_client.eval.runfiles import (
     CONFIG,
     MEMORY_STATS,
@@ -31,13 +33,15 @@ from memento_client.eval.runfiles import (
     write_json,
     write_tasks,
 )
+from memento_client.eval.scoring import accuracy
+from memento_client.llm import task_images
 from memento_client.loop import cases as case_bank
 from memento_client.loop.agent import Agent
 from memento_core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, dict[str, Any]], None]  # (iteration, done, result row)
-RECORD_DEFAULTS = {"cases_temperature": 0.0}  # what a run recorded before the key existed meant
+RECORD_DEFAULTS = {"cases_temperature": 0.0, "benchmark": "qa"}  # what a run recorded before the key existed meant
 
 
 @dataclass
@@ -47,6 +51,8 @@ class EvalPlan:
     concurrency: int
     out: Path
     config: dict[str, Any]  # recorded in config.json (dataset, limit, memory, models, same_task_cases, ...)
+    attempts: int = 1  # independent attempts per task and iteration (pass@k)
+    vision: bool = False  # send tasks' images to the model
 
     @property
     def excludes_own_cases(self) -> bool:
@@ -60,7 +66,8 @@ class EvalPlan:
 
 def task_record(item: Item) -> dict[str, Any]:
     """What the run folder records of a question (tasks.jsonl)."""
-    return {"id": item.id, "source": item.source, "question": item.question}
+    record = {"id": item.id, "source": item.source, "question": item.question}
+    return {**record, "group": item.group} if item.group else record
 
 
 def prepare(plan: EvalPlan) -> None:
@@ -68,7 +75,7 @@ def prepare(plan: EvalPlan) -> None:
     config_file = plan.out / CONFIG
     if config_file.exists():
         recorded = read_config(plan.out)
-        for key in ("dataset", "limit", "seed", "memory", "cases_temperature", "same_task_cases"):
+        for key in ("dataset", "benchmark", "limit", "seed", "memory", "cases_temperature", "same_task_cases"):
             before, now = recorded.get(key, RECORD_DEFAULTS.get(key)), plan.config.get(key, RECORD_DEFAULTS.get(key))
             if before != now:
                 raise ConfigError(
@@ -79,6 +86,7 @@ def prepare(plan: EvalPlan) -> None:
         if tasks is not None and [t["id"] for t in tasks] != [item.id for item in plan.items]:
             raise ConfigError(f"{plan.out} holds a run of other questions than {plan.config.get('dataset')} gives now; choose another --out")
         recorded["iterations"] = max(recorded.get("iterations", 1), plan.iterations)
+        recorded["attempts"] = max(recorded.get("attempts", 1), plan.attempts)
         write_json(config_file, recorded)
     else:
         plan.out.mkdir(parents=True, exist_ok=True)
@@ -87,16 +95,41 @@ def prepare(plan: EvalPlan) -> None:
         write_tasks(plan.out, map(task_record, plan.items))
 
 
-def result_row(item: Item, iteration: int, outcome: Any) -> dict[str, Any]:
-    """The scored line of one task; an exception scores 0 (failed counts as wrong)."""
+def benchmark_scores(item: Item, answer: str | None, metrics: dict[str, float]) -> dict[str, float]:
+    """`acc`, the benchmark's own score, where it has one: its scorer's, or the judge's verdict (HLE)."""
+    if item.kind == "judge":
+        return {"acc": metrics["pm"]} if "pm" in metrics else {}
+    acc = accuracy(item.kind, answer, item.answers, item.choices)
+    return {} if acc is None else {"acc": acc}
+
+
+async def benchmark_reward(agent: Agent, row: dict[str, Any]) -> float | None:
+    """The case's reward: the benchmark's own score where it has one (the agent rewards by F1, which
+    counts "Beatles" right where GAIA counts it wrong), set on the case the agent wrote; else unchanged."""
+    acc, case_id, reward = row.get("acc"), row.get("case_id"), row.get("reward")
+    if acc is None or not case_id or reward == acc:
+        return reward
+    try:
+        await case_bank.set_reward(agent.host, case_id, acc)
+    except Exception as exc:  # the case keeps the agent's reward; the run goes on
+        log.warning("case %s of task %s keeps reward %s, not the benchmark's %s: %s", case_id, row["id"], reward, acc, exc)
+        return reward
+    return acc
+
+
+def result_row(item: Item, iteration: int, outcome: Any, attempt: int = 1) -> dict[str, Any]:
+    """The scored line of one attempt at a task; an exception scores 0 (failed counts as wrong)."""
     row: dict[str, Any] = {"id": item.id, "source": item.source, "iteration": iteration, "question": item.question, "gold": item.answers}
+    row |= {"attempt": attempt, **({"group": item.group} if item.group else {})}
     if isinstance(outcome, BaseException):
-        return {**row, "answer": None, "em": 0.0, "f1": 0.0, "error": f"{type(outcome).__name__}: {outcome}", "stop_reason": "error"}
+        failed = {"em": 0.0, "f1": 0.0, **({"acc": 0.0} if item.kind != "qa" and item.answers else {})}
+        return {**row, "answer": None, **failed, "error": f"{type(outcome).__name__}: {outcome}", "stop_reason": "error"}
     metrics = outcome.metrics or ({"em": 0.0, "f1": 0.0} if item.answers else {})  # no gold (ask): no scores
     return {
         **row,
         "answer": outcome.answer,
         **metrics,
+        **benchmark_scores(item, outcome.answer, metrics),
         "reward": outcome.reward,
         "stop_reason": outcome.stop_reason,
         "case_id": outcome.case_id,
@@ -120,7 +153,7 @@ class ResultWriter:
 
     async def write(self, row: dict[str, Any], events: list[dict[str, Any]]) -> None:
         async with self.lock:
-            trajectory = {"id": row["id"], "question": row["question"], "answer": row["answer"], "events": events}
+            trajectory = {"id": row["id"], "attempt": row.get("attempt", 1), "question": row["question"], "answer": row["answer"], "events": events}
             self.trajectories.write(json.dumps(trajectory, ensure_ascii=False, default=str) + "\n")
             self.trajectories.flush()
             self.results.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")  # last: it marks the task done
@@ -132,30 +165,33 @@ class ResultWriter:
 
 
 async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: Progress | None = None) -> int:
-    """Run the tasks of one iteration not yet done; returns how many ran."""
+    """Run the attempts of one iteration's tasks not yet done; returns how many ran."""
     folder = plan.out / f"iter-{iteration}"
     writer = ResultWriter(folder)  # first: it cuts a torn last line, whose task then counts as not done
-    done = {row["id"] for row in read_jsonl(folder / RESULTS)}
-    todo = [item for item in plan.items if item.id not in done]
+    done = {(row["id"], row.get("attempt", 1)) for row in read_jsonl(folder / RESULTS)}
+    todo = [(item, n) for n in range(1, plan.attempts + 1) for item in plan.items if (item.id, n) not in done]
     limiter = anyio.CapacityLimiter(plan.concurrency)
     finished = len(done)
 
-    async def one(item: Item) -> None:
+    async def one(item: Item, attempt: int) -> None:
         nonlocal finished
         async with limiter:
             try:
-                outcome: Any = await agent.run(
-                    item.question,
-                    gold=item.answers or None,
-                    task_id=item.id,
-                    task_tag=plan.task_tag(item),
-                    exclude_own_cases=plan.excludes_own_cases,
-                )
+                with task_images([data_uri(ref) for ref in item.images] if plan.vision else []):
+                    outcome: Any = await agent.run(
+                        item.question,
+                        gold=item.answers or None,
+                        task_id=item.id,
+                        notes=task_notes(item),
+                        task_tag=plan.task_tag(item),
+                        exclude_own_cases=plan.excludes_own_cases,
+                    )
                 events = outcome.events
             except Exception as exc:  # a failed task is recorded as wrong, the run goes on
                 log.warning("task %s failed: %s", item.id, exc)
                 outcome, events = exc, []
-            row = result_row(item, iteration, outcome)
+            row = result_row(item, iteration, outcome, attempt)
+            row["reward"] = await benchmark_reward(agent, row)
             await writer.write(row, events)
             finished += 1
             if progress:
@@ -163,8 +199,8 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
 
     try:
         async with anyio.create_task_group() as group:
-            for item in todo:
-                group.start_soon(one, item)
+            for item, attempt in todo:
+                group.start_soon(one, item, attempt)
     finally:
         writer.close()
     return len(todo)

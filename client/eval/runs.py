@@ -60,6 +60,7 @@ def list_runs() -> list[dict[str, Any]]:
                 "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(config.get("created", 0))),
                 "iterations": len(summaries),
                 "tasks": last.get("n", 0),
+                "acc": last.get("acc"),
                 "em": last.get("em"),
                 "f1": last.get("f1"),
                 "what": config.get("dataset") or config.get("question", ""),
@@ -90,10 +91,10 @@ def trajectories(run: Path, task: str | None = None) -> list[dict[str, Any]]:
     """Trajectories of a run (all iterations), or those of one task; a task run again after an
     interruption shows its finished attempt."""
     wanted = task_id(run, task) if task is not None else None
-    found: dict[tuple[int, str], dict[str, Any]] = {}
+    found: dict[tuple[int, str, int], dict[str, Any]] = {}
     for folder in iteration_dirs(run):
         iteration = iteration_number(folder)
         for row in read_jsonl(folder / TRAJECTORIES):
             if wanted is None or row["id"] == wanted:
-                found[(iteration, row["id"])] = {**row, "iteration": iteration}
+                found[(iteration, row["id"], row.get("attempt", 1))] = {**row, "iteration": iteration}
     return list(found.values())

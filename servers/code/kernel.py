@@ -26,7 +26,7 @@ import anyio
 
 from memento_servers.code.errors import SessionError
 from memento_servers.code.outputs import Collected, LogTail
-from memento_servers.code.processes import kill_strays, kill_tree
+from memento_servers.code.processes import argv, descendants, kill_strays, kill_tree
 from memento_servers.code.sandbox import Sandbox
 from memento_servers.code.tree import remove_tree
 
@@ -207,9 +207,20 @@ class Kernel:
             if not self.alive:
                 self._disconnect()
 
+    def _threads(self) -> set[str]:
+        """The thread ids of the kernel's Python process (not the sandbox's launcher around it)."""
+        assert self.process is not None
+        keeper = [a.encode() for a in KERNEL_ARGS]
+        pid = next((p for p in [self.process.pid, *descendants(self.process.pid)] if argv(p)[1 : 1 + len(keeper)] == keeper), None)
+        try:
+            return set(os.listdir(f"/proc/{pid}/task")) if pid is not None else set()
+        except OSError:
+            return set()
+
     async def _execute(
         self, code: str, result: Execution, timeout_s: float, check: Callable[[], str | None]
     ) -> Execution:
+        threads = self._threads()  # a stopped call must leave no thread of its own running
         msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
         deadline = time.monotonic() + timeout_s
         next_check = time.monotonic() + 1.0
@@ -221,7 +232,7 @@ class Kernel:
             if now >= deadline and result.stopped is None:
                 result.stopped, result.timed_out = f"timed out after {timeout_s:g} s", True
             if result.stopped:
-                return await self._stop(msg_id, result)
+                return await self._stop(msg_id, result, threads)
             if await self._next(msg_id, result, min(POLL_S, deadline - now)):
                 await self._shell_reply(msg_id)
                 return result
@@ -243,14 +254,19 @@ class Kernel:
         result.collected.add(msg["msg_type"], msg["content"])
         return False
 
-    async def _stop(self, msg_id: str, result: Execution) -> Execution:
-        """Interrupt the running call; kill the kernel if it does not yield within the grace period."""
+    async def _stop(self, msg_id: str, result: Execution, threads: set[str]) -> Execution:
+        """Interrupt the running call; kill the kernel if it does not yield within the grace period, or if
+        threads the call started still run (an interrupt reaches only the main thread; they cannot be stopped alone)."""
         self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
         deadline = time.monotonic() + INTERRUPT_GRACE_S
         while (left := deadline - time.monotonic()) > 0 and self.alive:
             if await self._next(msg_id, result, min(POLL_S, left)):
                 await self._shell_reply(msg_id)
                 kill_strays(self.process.pid, [a.encode() for a in KERNEL_ARGS])  # what the call started must not outlive it
+                if not self._threads() - threads:
+                    return result
+                result.died = f"killed after it {result.stopped}: threads it started were still running"
+                self.kill()
                 return result
         result.died = f"killed after it {result.stopped} and ignored the interrupt"
         self.kill()

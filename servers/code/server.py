@@ -21,6 +21,7 @@ from memento_servers.code.models import (
     SessionList,
     ShellResult,
 )
+from memento_servers.code.quota import private_mounts
 from memento_servers.code.sandbox import Limits, build_sandbox
 from memento_servers.code.service import CodeService
 from memento_servers.code.sessions import SessionManager
@@ -50,6 +51,7 @@ WorkspacePath = Annotated[
 
 
 def build_server(settings: CodeSettings) -> MCPServer:
+    private_mounts()  # before any thread starts: quota mounts then die with this server (see quota.py)
     limits = Limits(
         settings.memory_mb, settings.cpu_s, settings.max_processes, settings.max_file_mb, tmp_mb=settings.workspace_mb
     )

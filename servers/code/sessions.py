@@ -24,6 +24,7 @@ from memento_servers.code.errors import SessionError
 from memento_servers.code.kernel import Kernel
 from memento_servers.code.quota import mount_quota, unmount_quota
 from memento_servers.code.sandbox import Sandbox, check_sandbox
+from memento_servers.code.stale import PREFIX, claim, remove_stale
 from memento_servers.code.tree import remove_tree
 from memento_servers.code.workspace import MAX_FILES, Workspace
 
@@ -81,7 +82,10 @@ class SessionManager:
         self.sandbox = sandbox
         self.sessions: dict[str, Session] = {}
         self.spares: list[Session] = []
-        self.base = Path(tempfile.mkdtemp(prefix="memento-code-", dir=settings.workspace_root))
+        root = settings.workspace_root or Path(tempfile.gettempdir())
+        remove_stale(root)
+        self.base = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
+        claim(self.base)
         self.cgroups = CgroupLimits.detect(self.base.name) if settings.cgroups and sandbox.isolated else None
         unprivileged = self.cgroups is None and sandbox.run_as_unprivileged()
         self.caps = "cgroups" if self.cgroups else "unprivileged_uid" if unprivileged else "rlimits"

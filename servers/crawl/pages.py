@@ -1,27 +1,27 @@
 """From a URL to a `Page`: cache, SSRF-safe fetch, browser when needed, extraction or document conversion.
 
-Documents (PDF, office files) convert in the documents server's killable worker processes
-(`WorkerPool`), under the same size, time and memory limits: one past its time is killed.
+HTML extraction and documents (PDF, office files) run in killable worker processes (`WorkerPool`,
+`operations.py`) under size, time and memory limits: a worker past its time is killed and replaced,
+so nothing of a page past its limit keeps burning CPU or memory.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
-import anyio
-
 from memento_core.fetch import Fetcher, FetchResult
+from memento_core.workers import WorkerErrors, WorkerPool
 from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.cache import PageCache
 from memento_servers.crawl.errors import CrawlError
-from memento_servers.crawl.extract import Extracted, extract_html
+from memento_servers.crawl.extract import Extracted, Link
 from memento_servers.crawl.models import Page, PageLink, Render, RenderedWith
 from memento_servers.documents.convert import DocumentError, Limits, detect_format
 from memento_servers.documents.model import Document
-from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +38,24 @@ class PageLoader:
         self.browser = browser
         self.cache = cache
         self.limits = Limits(max_bytes=max_bytes)
-        self.convert_timeout_s = convert_timeout_s
-        self.converter = WorkerPool(WORKERS, WORKER_MEMORY_MB, convert_timeout_s, advice="raise --convert-timeout-s")
+        self.workers = WorkerPool(
+            "memento_servers.crawl.operations", WorkerErrors(DocumentError, CrawlError, CrawlError),
+            timeout_s=convert_timeout_s, advice="raise --convert-timeout-s",
+        )
+
+    def start(self) -> None:
+        """Warm one worker in the background (the first page would otherwise wait for its imports)."""
+        self.workers.start()
 
     def close(self) -> None:
-        self.converter.close()
+        self.workers.close()
 
-    async def _in_thread(self, what: str, function, *args):
-        """Run HTML extraction off the event loop, giving up (the thread finishes alone) after the time limit."""
-        try:
-            with anyio.fail_after(self.convert_timeout_s):
-                return await anyio.to_thread.run_sync(function, *args, abandon_on_cancel=True)
-        except TimeoutError as exc:
-            raise CrawlError(f"{what} took longer than {self.convert_timeout_s:g} s and was abandoned") from exc
+    async def _extract(self, what: str, markup: bytes | str, url: str) -> Extracted:
+        """HTML extraction in a worker, killed past the time limit."""
+        args = {"url": url, "text": markup} if isinstance(markup, str) else {"url": url}  # text: as decoded by the browser
+        _, data = await self.workers.call("extract_html", args, markup if isinstance(markup, bytes) else b"", what=what)
+        fields = json.loads(data)
+        return Extracted(**{**fields, "links": [Link(**link) for link in fields["links"]]})
 
     async def load(self, url: str, render: Render = "auto") -> tuple[Page, bool]:
         """The page at `url` and whether it came from the cache (served only if the policy admits it now)."""
@@ -81,12 +86,12 @@ class PageLoader:
         return await self._document_page(response)
 
     async def _html_page(self, response: FetchResult, render: Render) -> Page:
-        extracted = await self._in_thread("extracting the page", extract_html, response.content, response.final_url)
+        extracted = await self._extract("extracting the page", response.content, response.final_url)
         wants_browser = render == "browser" or (render == "auto" and extracted.needs_javascript)
         if not wants_browser or self.browser is None:
             return _page_from_html(response, extracted, "http")
         html, status = await self.browser.render(response)
-        rendered = await self._in_thread("extracting the rendered page", extract_html, html, response.final_url)
+        rendered = await self._extract("extracting the rendered page", html, response.final_url)
         if render == "auto" and len(rendered.markdown) <= len(extracted.markdown):
             return _page_from_html(response, extracted, "http")  # the browser found nothing more
         return _page_from_html(response, rendered, "browser", status=status)
@@ -99,7 +104,7 @@ class PageLoader:
             "limits": self.limits.model_dump(),
         }
         try:
-            _, data = await self.converter.call("convert", args, response.content)
+            _, data = await self.workers.call("convert", args, response.content, what="converting the document")
         except DocumentError as exc:
             raise CrawlError(f"cannot convert {response.final_url} ({response.content_type}): {exc}") from exc
         document = Document.model_validate_json(data)

@@ -59,6 +59,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
+        loader.start()
         try:
             yield
         finally:

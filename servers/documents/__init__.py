@@ -2,6 +2,6 @@
 
     convert.py     the plain API (convert_bytes, convert_file) that other servers import
     detect.py      format detection; formats/ one converter per family of formats
-    sources.py     root confinement and URL sources; worker.py killable conversion processes (crawl's too)
+    sources.py     root confinement and URL sources; operations.py what the killable workers (memento_core.workers) run
     service.py     sources + cache + workers; server.py the MCP tools
 """

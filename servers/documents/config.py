@@ -9,9 +9,9 @@ from pydantic import Field, field_validator, model_validator
 from memento_core.paths import cache_dir
 from memento_core.settings import ServerSettings
 from memento_core.units import mib
+from memento_core.workers import WORKER_MEMORY_MB, WORKERS
 from memento_servers.documents.model import Limits
 from memento_servers.documents.service import ServiceConfig
-from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS
 
 
 class DocumentsSettings(ServerSettings):

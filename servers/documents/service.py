@@ -18,13 +18,14 @@ import anyio
 
 from memento_core.lru import LRU
 from memento_core.units import mib
+from memento_core.workers import WORKER_MEMORY_MB, WORKERS, WorkerErrors, WorkerPool
 from memento_servers.documents.cache import DocumentCache, content_hash
 from memento_servers.documents.convert import select_pages, too_large
+from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
 from memento_servers.documents.find import Hit, PassageIndex
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
 from memento_servers.documents.sources import Source, open_confined, resolve_source
-from memento_servers.documents.worker import WORKER_MEMORY_MB, WORKERS, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ class DocumentService:
     def __init__(self, config: ServiceConfig):
         self.config = config
         self.pool = WorkerPool(
-            config.workers, config.worker_memory_mb, config.timeout_s,
+            "memento_servers.documents.operations", WorkerErrors(DocumentError, LimitExceeded, CorruptDocument),
+            size=config.workers, memory_mb=config.worker_memory_mb, timeout_s=config.timeout_s,
             advice="ask for fewer pages (pages=...) or raise --timeout-s",
         )
         self.cache = DocumentCache(config.cache_folder, config.cache_max_bytes)

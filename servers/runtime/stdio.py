@@ -8,7 +8,10 @@ lifespan cleanup), and EOF is passed on only once every request received has bee
 Every incoming line is checked before the SDK sees it (the SDK drops a message it cannot parse
 without a reply, so the caller would wait forever): a line longer than `MAX_MESSAGE_BYTES`, not
 JSON, nested deeper than `MAX_DEPTH`, holding a lone UTF-16 surrogate escape or not a JSON-RPC
-message is answered here with a JSON-RPC error, and the next line is served as usual.
+message is answered here with a JSON-RPC error, and the next line is served as usual. The error
+carries the request's id when a bounded scan of the line's first `ID_SCAN_CHARS` finds a top-level
+"id" (a line too long or too deep to parse still names the request it refuses); null only when
+it cannot be found.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ MAX_MESSAGE_BYTES = mib(ServerSettings.model_fields["max_message_mb"].default)
 MAX_DEPTH = ServerSettings.model_fields["max_json_depth"].default
 """Deepest nesting of arrays and objects in an incoming message (`--max-json-depth`; the envelope counts: a
 tool argument may nest about 60 deep). Python's and the SDK's JSON parsers recurse per level."""
+
+ID_SCAN_CHARS = 65_536
+"""How much of a line that cannot be parsed is scanned for its top-level "id"."""
 
 _SURROGATE_ESCAPE = re.compile(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})")
 
@@ -72,6 +78,43 @@ def _too_deep(message: Any, limit: int) -> bool:
     return False
 
 
+_ID_DECODER = json.JSONDecoder()
+_BLANK = re.compile(r"[ \t\r\n]*")
+
+
+def request_id_in(line: str) -> str | int | None:
+    """The top-level "id" of the JSON object `line` begins, found in its first `ID_SCAN_CHARS` without parsing it."""
+    prefix = line[:ID_SCAN_CHARS]
+    at, depth = _BLANK.match(prefix).end(), 0
+    if not prefix.startswith("{", at):
+        return None
+    while at < len(prefix):
+        char = prefix[at]
+        if char == '"':
+            try:
+                text, at = json.decoder.scanstring(prefix, at + 1)
+            except ValueError:  # cut off or malformed
+                return None
+            colon = _BLANK.match(prefix, at).end()
+            if depth == 1 and text == "id" and prefix.startswith(":", colon):
+                try:
+                    value, end = _ID_DECODER.raw_decode(prefix, _BLANK.match(prefix, colon + 1).end())
+                except (ValueError, RecursionError):
+                    return None
+                if end == len(prefix) < len(line):  # the value may go on past the scan
+                    return None
+                return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return None
+        at += 1
+    return None
+
+
 def _lone_surrogate(line: str) -> int | None:
     """Offset of the first \\uD800-\\uDFFF escape in `line` that is not half of a high-low pair."""
     high_at = None
@@ -93,7 +136,7 @@ def parse(line: str, max_depth: int = MAX_DEPTH) -> Any:
     try:
         message = json.loads(line, parse_constant=_reject_constant)
     except RecursionError:
-        raise Refused(INVALID_REQUEST, f"message nested deeper than {max_depth} levels") from None
+        raise Refused(INVALID_REQUEST, f"message nested deeper than {max_depth} levels", request_id_in(line)) from None
     except ValueError as exc:
         raise Refused(PARSE_ERROR, f"invalid JSON: {exc}") from None
     request_id = message.get("id") if isinstance(message, dict) else None
@@ -160,7 +203,7 @@ class Wire:
         """The next line without its newline, None at EOF. Chunks are joined once, at the newline;
         a line over the limit is dropped as it streams in, then refused."""
         parts: list[bytes] = []
-        size, overflow = 0, False
+        size, overflow, head = 0, False, b""
         while True:
             if self.offset >= len(self.chunk):
                 if self.eof or not (chunk := await self._read()):
@@ -172,14 +215,16 @@ class Wire:
             end = self.chunk.find(b"\n", self.offset)
             stop = len(self.chunk) if end < 0 else end
             size += stop - self.offset
-            overflow = overflow or size > self.max_message_bytes
             if not overflow:
                 parts.append(self.chunk[self.offset : stop])
+                if size > self.max_message_bytes:  # keep only the head, where the request id is
+                    overflow, head, parts = True, b"".join(parts)[: 4 * ID_SCAN_CHARS], []
             self.offset = stop + 1 if end >= 0 else stop
             if end >= 0:
                 break
         if overflow:
-            raise Refused(INVALID_REQUEST, f"message longer than {self.max_message_bytes} bytes")
+            request_id = request_id_in(head.decode("utf-8", errors="replace"))
+            raise Refused(INVALID_REQUEST, f"message longer than {self.max_message_bytes} bytes", request_id)
         return b"".join(parts)
 
     async def _read(self) -> bytes:

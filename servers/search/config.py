@@ -13,6 +13,7 @@ from memento_core.settings import ServerSettings
 BackendName = Literal["local", "searxng", "duckduckgo", "brave", "tavily", "serper"]
 BACKEND_NAMES: tuple[str, ...] = ("local", "searxng", "duckduckgo", "brave", "tavily", "serper")
 LocalMode = Literal["hybrid", "fts", "vector"]
+Fusion = Literal["minmax", "rrf"]
 
 
 def default_index_dir() -> Path:
@@ -51,11 +52,18 @@ class SearchSettings(ServerSettings):
         json_schema_extra={"cli": "--index"},
     )
     corpus: str = Field("default", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Name of the local corpus (one table per corpus).")
-    local_mode: LocalMode = Field("hybrid", description="Local retrieval: hybrid (BM25 + vectors, RRF), fts (BM25) or vector.")
+    local_mode: LocalMode = Field("hybrid", description="Local retrieval: hybrid (BM25 + vectors), fts (BM25) or vector.")
+    fusion: Fusion = Field("minmax", description="How hybrid fuses BM25 and vectors: minmax (normalised scores) or rrf (ranks).")
     embedding_model: str = Field("all-MiniLM-L6-v2", description="sentence-transformers model for local vectors (offline).")
     embed_threads: int = Field(1, ge=1, le=64, description="torch threads for embeddings (1 avoids thread contention on small machines).")
-    rrf_k: int = Field(60, ge=1, description="RRF constant k of the hybrid fusion.")
-    fts_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
+    rrf_k: int = Field(60, ge=1, description="RRF constant k (fusion rrf).")
+    fts_weight: float = Field(1.25, ge=0, description="Weight of the BM25 ranking in the fusion (vectors weigh 1).")
+    feedback_weight: float = Field(
+        0.0, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 (default) turns it off."
+    )
+    feedback_max_chunks: int = Field(
+        200_000, ge=0, description="Largest corpus (in chunks) that gets feedback; its in-memory BM25 index grows with the corpus."
+    )
     fusion_depth: int = Field(20, ge=1, le=1000, description="Candidates taken from each ranking before fusion.")
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of an indexed document, in characters.")
     chunk_overlap: int = Field(200, ge=0, description="Characters repeated between consecutive chunks.")

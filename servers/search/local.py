@@ -1,8 +1,9 @@
-"""The `local` backend: hybrid retrieval (BM25 + vectors, fused with RRF) over the indexed corpus."""
+"""The `local` backend: hybrid retrieval (BM25 + vectors, fused by normalised score or RRF) over the indexed corpus."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ import anyio
 
 from memento_core.embeddings import Embedder
 from memento_servers.search.errors import BackendUnavailable
-from memento_servers.search.fusion import rrf
+from memento_servers.search.feedback import rm3
+from memento_servers.search.fusion import minmax, rrf
+from memento_servers.search.lexical import LexicalIndex
 from memento_servers.search.models import Result
 from memento_servers.search.store import ChunkStore
 
@@ -25,9 +28,15 @@ class Retrieval:
     """How local results are ranked."""
 
     mode: str = "hybrid"  # hybrid | fts | vector
+    fusion: str = "minmax"  # minmax (scores, see fusion.minmax) | rrf (ranks)
     rrf_k: int = 60
-    fts_weight: float = 1.0
+    fts_weight: float = 1.25
     depth: int = 20
+    feedback_weight: float = 0.0  # weight of the RM3-expanded BM25 ranking in minmax fusion (0: no feedback)
+    feedback_docs: int = 10  # fused hits the expansion terms come from
+    feedback_terms: int = 20  # expansion terms kept
+    feedback_query_weight: float = 0.5  # share of the original query in the expanded one
+    feedback_max_chunks: int = 200_000  # a larger corpus gets no feedback (its in-memory BM25 index would be large)
     snippet_chars: int = 600
 
 
@@ -46,6 +55,8 @@ class LocalBackend:
         self.embedder = embedder
         self.retrieval = retrieval
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-fts")
+        self._lexical: tuple[int, LexicalIndex | None] | None = None  # (table version, index)
+        self._lexical_lock = threading.Lock()
 
     def describe(self) -> str:
         if not self.store.exists():
@@ -77,9 +88,43 @@ class LocalBackend:
         rows = {row["id"]: row for row in (*text_ranking, *vector_ranking)}
         if not rows and not self.store.count():
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
-        rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
-        fused = rrf(rankings, [self.retrieval.fts_weight, 1.0], self.retrieval.rrf_k, depth)
+        weights = [self.retrieval.fts_weight, 1.0]
+        if self.retrieval.fusion == "rrf":
+            rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
+            fused = rrf(rankings, weights, self.retrieval.rrf_k, depth)
+        else:
+            text_scores = {row["id"]: float(row["_score"]) for row in text_ranking}
+            vector_scores = {row["id"]: 1.0 - float(row["_distance"]) for row in vector_ranking}
+            fused = minmax([text_scores, vector_scores], weights)
+            if self.retrieval.feedback_weight > 0:
+                fused = self._with_feedback(query, fused, [text_scores, vector_scores], weights, rows, depth)
         return [(rows[item], score) for item, score in fused[:limit]]
+
+    def _with_feedback(self, query, fused, scored, weights, rows, depth):
+        """`fused` re-fused with a third ranking: BM25 of the query expanded (RM3) from the fused top hits."""
+        index = self._lexical_index()
+        if index is None:
+            return fused
+        hits = [(index.terms_of(item), score) for item, score in fused[: self.retrieval.feedback_docs]]
+        expanded = rm3(index.analyze(query), hits, self.retrieval.feedback_terms, self.retrieval.feedback_query_weight)
+        feedback = dict(index.top(expanded, depth))
+        missing = [item for item in feedback if item not in rows]
+        if missing:
+            rows.update({row["id"]: row for row in self.store.rows_by_id(missing)})
+        feedback = {item: score for item, score in feedback.items() if item in rows}
+        return minmax([*scored, feedback], [*weights, self.retrieval.feedback_weight])
+
+    def _lexical_index(self) -> LexicalIndex | None:
+        """The in-memory BM25 index of the corpus as of its current version (None past feedback_max_chunks)."""
+        version = self.store.version()
+        with self._lexical_lock:
+            if self._lexical is None or self._lexical[0] != version:
+                index = None
+                if self.store.count() <= self.retrieval.feedback_max_chunks:
+                    ids, texts = self.store.read_contents()
+                    index = LexicalIndex(ids, texts)
+                self._lexical = (version, index)
+            return self._lexical[1]
 
     def _vector_ranking(self, query: str, limit: int) -> list[dict[str, Any]]:
         return self.store.vector_search(self.embedder.embed([query])[0], limit)

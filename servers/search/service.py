@@ -19,9 +19,12 @@ from memento_servers.search.webclient import JsonClient
 def local_backend(settings: SearchSettings, embedder: Embedder | None = None) -> LocalBackend:
     retrieval = Retrieval(
         mode=settings.local_mode,
+        fusion=settings.fusion,
         rrf_k=settings.rrf_k,
         fts_weight=settings.fts_weight,
         depth=settings.fusion_depth,
+        feedback_weight=settings.feedback_weight,
+        feedback_max_chunks=settings.feedback_max_chunks,
         snippet_chars=settings.snippet_chars,
     )
     store = ChunkStore(settings.index_dir, settings.corpus)

@@ -162,6 +162,19 @@ class ChunkStore:
         ]
         return pa.concat_tables([part.limit(None).to_arrow() for part in parts])
 
+    def read_contents(self) -> tuple[list[str], list[str]]:
+        """Ids and indexed text (title + text) of every chunk, for an in-memory lexical index."""
+        table = self.chunks().search().select(["id", "content"]).limit(None).to_arrow()
+        return table.column("id").to_pylist(), table.column("content").to_pylist()
+
+    def rows_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The result columns of these chunks (from the in-memory mirror when there is one)."""
+        mirror = self._synced_mirror()
+        if mirror is None:
+            return self.read_ids(ids).select(ROW_COLUMNS).to_pylist()
+        found = (mirror.rows.get(chunk_id) for chunk_id in ids)
+        return [{name: row[name] for name in ROW_COLUMNS} for row in found if row is not None]
+
     def read_all(self):
         return self.chunks().search().select(MIRRORED_COLUMNS).limit(None).to_arrow()
 

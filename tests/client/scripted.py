@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.openai_server import RecordedRequest, Reply, text_reply, tool_call_reply
+from tests.fakes.openai_server import RecordedRequest, Reply, content_text, text_reply, tool_call_reply
 
 
 def plan_json(*subtasks: str, thought: str = "plan") -> str:
@@ -26,7 +26,7 @@ def answer_json(answer: str) -> str:
 
 
 def role_of(request: RecordedRequest) -> str:
-    system = str(request.messages[0].get("content", "")) if request.messages else ""
+    system = content_text(request.messages[0].get("content")) if request.messages else ""
     if "planner of a research agent" in system:
         return "planner"
     if "executor of a research agent" in system:
@@ -36,7 +36,7 @@ def role_of(request: RecordedRequest) -> str:
 
 def task_of(request: RecordedRequest) -> str:
     for message in request.messages:
-        content = str(message.get("content") or "")
+        content = content_text(message.get("content"))
         if match := re.search(r"(?:Overall task|Task): (.+)", content):
             return match.group(1).strip()
     return ""

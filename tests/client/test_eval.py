@@ -243,11 +243,11 @@ def test_datasets_in_every_format(tmp_path):
     frames.write_text("Unnamed: 0,Prompt,Answer\n0,What year?,1999\n")
     memento = tmp_path / "memento.jsonl"
     memento.write_text(json.dumps({"question": "Q?", "ground_truth": "a<|answer_split|>b"}) + "\n")
-    [simpleqa] = load_dataset(csv_file)
+    _, [simpleqa] = load_dataset(csv_file)
     assert (simpleqa.question, simpleqa.answers, simpleqa.source) == ("Who won?", ["Ann"], "simpleqa")
-    assert load_dataset(frames)[0].answers == ["1999"]
-    [item] = load_dataset(memento)
-    assert item.answers == ["a", "b"] and len(item.id) == 16
+    assert load_dataset(frames)[1][0].answers == ["1999"]
+    layout, [item] = load_dataset(memento)
+    assert layout == "qa" and item.answers == ["a", "b"] and len(item.id) == 16
 
 
 def test_iterations_carry_the_case_bank_over_but_never_show_a_question_its_own_cases(workspace, fake_openai, capsys):

@@ -1,4 +1,4 @@
-"""PageLoader on its own: the time limits on extraction and on conversion (in a killable worker)."""
+"""PageLoader on its own: the time limits on extraction and on conversion (both in killable workers)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,14 @@ def alive(pid: int) -> bool:
     return True
 
 
-async def test_extraction_over_its_time_limit_is_abandoned_with_a_clear_error(site, tmp_path):
+async def test_extraction_over_its_time_limit_is_stopped_with_a_clear_error(site, tmp_path):
     async with Fetcher(FetchPolicy(allow_hosts=["127.0.0.1"])) as fetcher:
         loader = PageLoader(fetcher, None, PageCache(tmp_path, 0), max_bytes=10**7, convert_timeout_s=0.001)
-        with pytest.raises(CrawlError, match="extracting the page took longer than 0.001 s"):
-            await loader.load(site.url("/articles/long.html"), "http")
+        try:
+            with pytest.raises(CrawlError, match="extracting the page took longer than 0.001 s and was stopped"):
+                await loader.load(site.url("/articles/long.html"), "http")
+        finally:
+            loader.close()
 
 
 async def test_browser_rendering_asked_of_a_server_without_browser_is_refused(site, tmp_path):

@@ -12,7 +12,8 @@ Replies come from a queue (`enqueue`) or from a function of the request (`respon
 queue wins while it is not empty. `POST /v1/chat/completions` answers as JSON or, when the
 request says `"stream": true`, as server-sent events chunked the way OpenAI sends them, ending
 with `data: [DONE]`. `error_reply(429, retry_after=1)` scripts a failure. `GET /v1/models`
-lists `models`. With nothing scripted, the server answers 500 with a message saying so, so a
+lists `models`. A message's content may be a list of parts (`text`, `image_url`): `text()` reads the
+text parts and `image_urls()` lists the images a request carried. With nothing scripted, the server answers 500 with a message saying so, so a
 test that under-scripts fails loudly instead of hanging.
 """
 
@@ -32,6 +33,7 @@ import pytest
 
 __all__ = [
     "FakeOpenAI",
+    "content_text",
     "Reply",
     "RecordedRequest",
     "error_reply",
@@ -73,6 +75,13 @@ def error_reply(status: int, message: str = "scripted error", *, retry_after: fl
     return Reply(status=status, error=error, headers=headers)
 
 
+def content_text(content: Any) -> str:
+    """A message's text: its content string, or the text of its content parts (images left out)."""
+    if isinstance(content, list):
+        return "\n".join(str(p.get("text") or "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return str(content or "")
+
+
 @dataclass
 class RecordedRequest:
     """A request the fake received."""
@@ -88,7 +97,12 @@ class RecordedRequest:
 
     def text(self) -> str:
         """Every message content of the request, joined: for asserting what a prompt contained."""
-        return "\n".join(str(m.get("content") or "") for m in self.messages)
+        return "\n".join(content_text(m.get("content")) for m in self.messages)
+
+    def image_urls(self) -> list[str]:
+        """The URLs (data URIs) of every `image_url` part in the request's messages, in order."""
+        parts = [p for m in self.messages if isinstance(m.get("content"), list) for p in m["content"] if isinstance(p, dict)]
+        return [str((p.get("image_url") or {}).get("url")) for p in parts if p.get("type") == "image_url"]
 
 
 def _usage(body: dict[str, Any], reply: Reply) -> dict[str, int]:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import anyio
+import psutil
 import pytest
 
 from tests.harness import connect, payload
@@ -41,6 +42,18 @@ def session_folder(root: Path, sid: str) -> Path:
     return next(root.glob(f"memento-code-*/{sid}"))
 
 
+def code_server() -> psutil.Process:
+    """The code server this test started (a child of the test process)."""
+    found = [child for child in psutil.Process(os.getpid()).children() if "memento-code" in " ".join(child.cmdline())]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def as_server_sees(path: Path) -> Path:
+    """`path` in the code server's mount namespace, where its quota tmpfs are mounted."""
+    return Path(f"/proc/{code_server().pid}/root") / path.relative_to("/")
+
+
 def processes_with(marker: str) -> list[int]:
     """Host pids whose command line holds `marker`."""
     found = []
@@ -65,8 +78,8 @@ async def test_writes_past_the_workspace_quota_fail_and_say_how_to_make_room(roo
             results = [await call(client, "run_shell", command=fill, session_id=sid) for _ in range(8)]
             assert results[-1]["exit_code"] == 9 and "No space left" in results[-1]["stderr"]
             assert "--workspace-mb" in results[-1]["quota"] and "rm -rf" in results[-1]["quota"]
-            folder = session_folder(root, sid)
-            assert host_bytes(folder) <= 21 * MIB, "the workspace grew past its 20 MiB quota"
+            folder = as_server_sees(session_folder(root, sid))
+            assert 19 * MIB <= host_bytes(folder) <= 21 * MIB, "the workspace grew past its 20 MiB quota"
 
             tmp_fill = "for n in $(seq 10); do head -c 4000000 /dev/zero > /tmp/t$n || exit 9; done; du -sm /tmp"
             tmp = await call(client, "run_shell", command=tmp_fill, session_id=sid)
@@ -75,7 +88,7 @@ async def test_writes_past_the_workspace_quota_fail_and_say_how_to_make_room(roo
             flood = "import os\nfor _ in range(400):\n    os.write(1, b'x' * 100_000)\n'flooded'"
             flooded = await call(client, "run_python", code=flood, session_id=sid)
             assert flooded["value"] == "'flooded'"
-            assert host_bytes(root) <= 22 * MIB, "40 MB printed at the fd level reached the host's disk"
+            assert host_bytes(as_server_sees(root)) <= 22 * MIB, "40 MB printed at the fd level reached the host's disk"
 
             cleared = await call(client, "run_shell", command="rm -f w*", session_id=sid)
             assert cleared["exit_code"] == 0 and cleared["quota"] is None
@@ -144,3 +157,71 @@ async def test_timeouts_leave_no_process_of_the_call_running(root):
             assert timed_out["error"]["type"] == "Timeout" and timed_out["session_state"] == "idle"
             assert await growth(client, sid, "py.txt") == 0 and processes_with(marker) == []
             assert (await call(client, "run_python", code="kept", session_id=sid))["value"] == "'still here'"
+
+
+THREADS = """
+import threading, time
+def write():
+    while True:
+        with open('threads.txt', 'a') as out:
+            out.write('x')
+        time.sleep(0.05)
+for _ in range(3):
+    threading.Thread(target=write, daemon=True).start()
+while True:
+    time.sleep(0.1)
+"""
+
+
+async def test_a_timed_out_call_leaves_none_of_its_threads_writing(root):
+    args = ["--warm-kernels", "0", "--workspace-root", str(root)]
+    with anyio.fail_after(120):
+        async with connect("code", args=args) as client:
+            before = await call(client, "run_python", code="import threading; kept = 1; threading.active_count()")
+            sid = before["session_id"]
+            timed_out = await call(client, "run_python", code=THREADS, session_id=sid, timeout_s=2)
+            # an interrupt reaches only the main thread: the kernel with the call's threads is killed instead
+            assert timed_out["error"]["type"] == "SessionDied" and "threads it started" in timed_out["error"]["message"]
+            assert await growth(client, sid, "threads.txt") == 0
+            await call(client, "reset_session", session_id=sid)
+            assert (await call(client, "run_python", code="1 + 1", session_id=sid))["value"] == "2"
+            assert await growth(client, sid, "threads.txt") == 0
+
+
+def mount_namespaces() -> dict[str, list[int]]:
+    """Mount namespace -> pids of the processes in it, as far as this process may see."""
+    found: dict[str, list[int]] = {}
+    for name in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            found.setdefault(os.readlink(f"/proc/{name}/ns/mnt"), []).append(int(name))
+        except OSError:
+            continue
+    return found
+
+
+async def test_a_sigkilled_server_leaves_no_mount_and_its_folder_goes_at_the_next_start(root):
+    args = ["--warm-kernels", "0", "--workspace-root", str(root)]
+    with anyio.fail_after(120):
+        async with connect("code", args=args) as client:
+            sid = (await call(client, "run_python", code="open('f.txt', 'w').write('x' * 1000)"))["session_id"]
+            enforced = (await call(client, "list_sessions"))["disk_quota"] == "enforced"
+            server = code_server()
+            folder = session_folder(root, sid)
+            if enforced:  # the quota tmpfs exists in the server's namespace only, never in the host's
+                assert str(folder) in Path(f"/proc/{server.pid}/mountinfo").read_text()
+                assert str(root) not in Path("/proc/self/mountinfo").read_text()
+            namespace = os.readlink(f"/proc/{server.pid}/ns/mnt")
+            server.kill()
+            server.wait(10)
+            deadline = time.monotonic() + 10  # the sandbox dies with its parent; then the namespace goes
+            while namespace in mount_namespaces() and time.monotonic() < deadline:
+                await anyio.sleep(0.1)
+            assert namespace not in mount_namespaces(), "processes of the killed server keep its mounts alive"
+            assert str(root) not in Path("/proc/self/mountinfo").read_text()
+            with pytest.raises(Exception):  # the client sees its server gone
+                await call(client, "list_sessions")
+        assert folder.exists()  # nothing ran at its death; the next server cleans up
+        async with connect("code", args=args) as client:
+            await call(client, "list_sessions")
+            assert not folder.parent.exists(), "the next server start left the dead server's folder"
+            assert len(list(root.iterdir())) == 1  # its own

@@ -83,7 +83,7 @@ def test_deeply_nested_plan_is_refused_and_server_keeps_serving(server):
     plan = "[" * 1500 + "]" * 1500  # 3 KB: once a RecursionError that ended the process
     server.send(call(2, "write_case", f'{{"task": "t", "reward": 1, "plan": {plan}}}'))
     reply = server.reply(timeout=10)
-    assert reply["error"]["code"] == -32600
+    assert reply["error"]["code"] == -32600 and reply["id"] == 2  # too deep to parse, its id found by a scan
     assert f"nested deeper than {MAX_DEPTH} levels" in reply["error"]["message"]
     server.assert_serving()
 
@@ -159,9 +159,36 @@ def test_large_messages_are_framed_in_linear_time(server):
 def test_40_mb_message_is_refused_promptly_and_the_next_line_is_served(server):
     reply, seconds = timed_ping(server, 11, 40_000_000)  # once 19 s of buffering before any answer
     assert reply["error"] == {"code": -32600, "message": f"message longer than {MAX_MESSAGE_BYTES} bytes"}
+    assert reply["id"] == 11  # the caller waiting for request 11 gets its answer (it was null)
     assert seconds < 4, seconds  # about 0.1 s here
     server.send(ping(12, 100))  # framing resumed at the newline after the refused line
     assert server.reply(timeout=10) == {"jsonrpc": "2.0", "id": 12, "result": {}}
+    server.assert_serving()
+
+
+@pytest.mark.parametrize(
+    ("head", "request_id"),
+    [
+        ('{"jsonrpc": "2.0", "method": "ping", "id": "ask-7", "params": {"pad": "', "ask-7"),  # id after the method
+        ('{"method": "ping", "params": {"id": 3, "note": "\\"id\\": 4"}, "id" : 13, "x": "', 13),  # only the top-level id
+        ('{"jsonrpc": "2.0", "method": "ping", "params": {"pad": "', None),  # the id (if any) lies past the scan
+        ('[{"jsonrpc": "2.0", "id": 14, "method": "ping", "params": {"pad": "', None),  # a batch has no one id
+    ],
+)
+def test_an_oversized_line_is_refused_for_the_id_it_starts_with(server, head, request_id):
+    server.send(head.encode() + b"a" * (MAX_MESSAGE_BYTES + 10) + b'"}, "id": 15}\n')
+    reply = server.reply(timeout=30)
+    assert reply["id"] == request_id and reply["error"]["message"] == f"message longer than {MAX_MESSAGE_BYTES} bytes"
+    server.assert_serving()
+
+
+def test_a_line_too_deep_to_parse_is_refused_for_its_id_wherever_it_is_among_the_first_keys(server):
+    deep = "[" * 5000 + "]" * 5000
+    server.send(f'{{"jsonrpc": "2.0", "method": "tools/call", "params": {{"name": "write_case", "arguments": {{"plan": {deep}}}}}, '
+                f'"id": "late"}}\n'.encode())
+    assert server.reply(timeout=10)["id"] == "late"
+    server.send(f'{{"jsonrpc": "2.0", "method": "ping", "params": {{"pad": "{"b" * 70_000}", "x": {deep}}}, "id": 16}}\n'.encode())
+    assert server.reply(timeout=10)["id"] is None  # beyond the bounded scan: it cannot be known
     server.assert_serving()
 
 

@@ -1,0 +1,1 @@
+"""`memento ui`: the web app over the run folders and the case bank (see `server`)."""
