@@ -18,6 +18,7 @@ system:
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip uninstall -q -y memento-mcp 2>/dev/null || true  # this project's name before it became memento-agent
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 

@@ -47,7 +47,7 @@ async def ask(
     item = Item("1", question, list(gold), "ask")
     write_tasks(folder, [task_record(item)])
     view = LiveView(spinner=True) if live else None
-    logs = folder / "logs" if live else None  # the live view owns the terminal
+    logs = folder / "logs"  # the servers' stderr: never in the live view, the JSON output or a quiet run
     try:
         async with agent_session(config, entries=entries, listeners=[view] if view else [], run_id=folder.name, log_dir=logs) as agent:
             result = await agent.run(question, gold=item.answers or None, notes=notes, task_id=item.id)
@@ -132,14 +132,13 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
     items = stage_attachments(items, out / "attachments")  # the agent reads these copies, never the dataset's folder
     plan = EvalPlan(items, iterations, max(1, args.concurrency), out, record, attempts=attempts, vision=config.vision)
     entries = attachment_entries(load_mcp_config(config.mcp_config), [Path(f) for item in items for f in item.files])
-    print(
+    start = [] if args.quiet else [
         f"memento eval: {len(items)} questions x {iterations} iteration(s){f' x {attempts} attempts' if attempts > 1 else ''}, "
-        f"memory {config.memory}, benchmark {benchmark}, run folder {out}; starting the MCP servers...",
-        *(f"memento eval: warning: {w}" for w in _warnings(items, config, entries)),
-        sep="\n",
-        file=sys.stderr,
-        flush=True,
-    )
+        f"memory {config.memory}, benchmark {benchmark}, run folder {out}; starting the MCP servers..."
+    ]  # fmt: skip
+    warnings = [f"memento eval: warning: {w}" for w in _warnings(items, config, entries)]  # even when quiet
+    if start or warnings:
+        print(*start, *warnings, sep="\n", file=sys.stderr, flush=True)
     async with agent_session(config, entries=entries, run_id=out.name, log_dir=out / "logs") as agent:
-        await run_eval(agent, plan, _progress)
+        await run_eval(agent, plan, None if args.quiet else _progress)
     return {"out": str(out), **write_report(out, args.baseline)}

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from memento_client.errors import NoModelError
 from memento_core import paths
-from memento_core.settings import load_settings
+from memento_core.settings import COMMON_FIELDS, load_settings
 
 Role = Literal["planner", "executor", "judge"]
 MemoryPolicy = Literal["off", "similarity", "learned"]
@@ -32,7 +32,7 @@ Roles can use different models: --planner-model, --executor-model, --judge-model
 class ClientConfig(BaseModel):
     """Every knob of the agent client; env `MEMENTO_CLIENT_<FIELD>`, TOML `[client]`."""
 
-    model_config = ConfigDict(extra="ignore", validate_default=True)  # top-level TOML keys are the servers'
+    model_config = ConfigDict(extra="forbid", validate_default=True)  # a misspelt key is an error, as in the servers
 
     model: str | None = Field(None, description="Model for every role unless a role names its own.")
     planner_model: str | None = Field(None, description="Model of the planner.")
@@ -67,6 +67,12 @@ class ClientConfig(BaseModel):
     prices: dict[str, list[float]] = Field(
         default_factory=dict, description="USD per 1M tokens [prompt, completion] by model, added to the built-in table."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_the_servers_common_keys(cls, values: Any) -> Any:
+        """The config file's top-level keys (transport, token, log_level...) are the servers', not the client's."""
+        return {k: v for k, v in values.items() if k not in COMMON_FIELDS} if isinstance(values, dict) else values
 
     def resolved_base_url(self) -> str | None:
         return self.base_url or os.environ.get("OPENAI_BASE_URL") or None

@@ -6,6 +6,7 @@ import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import entry_points
 
 from memento_client.mcp.config import DEFAULT_MCP_CONFIG
@@ -49,6 +50,7 @@ def describe(program: str) -> ServerListing:
     return ServerListing(program, f"(cannot describe: {reason})", None, entry)
 
 
+@cache  # the installed servers do not change while memento runs
 def installed_servers() -> list[ServerListing]:
     """Every `memento-*` console script, described in parallel, in mcp.json order."""
     order = list(DEFAULT_MCP_CONFIG["mcpServers"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import re
 import sys
 from collections.abc import Iterator
 from itertools import islice
@@ -22,7 +23,16 @@ IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one pr
 def _bank(settings: BankConfig):
     from memento_memory.bank import CaseBank
 
-    return CaseBank(settings.bank_options())
+    try:
+        return CaseBank(settings.bank_options())
+    except (RuntimeError, ValueError) as exc:  # how LanceDB says it cannot reach the store (S3 bucket, region, keys)
+        text = str(exc) or type(exc).__name__
+        found = re.search(r'message: "([^"]+)"', text)  # the OS's words inside Rust's debug output, when there are some
+        reason = found.group(1) if found else re.sub(r",? /\S+\.rs:\d+:\d+", "", text.splitlines()[0])[:200]
+        raise CaseBankError(
+            f"cannot open the case bank at {settings.db} ({reason}): check the URI, the bucket's region and credentials "
+            "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT...), or pass --db"
+        ) from exc
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -50,6 +60,17 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="JSONL: our export format, or Memento's memory.jsonl.")
     parser.add_argument("--source", help="Provenance to record (default: the file name).")
     parser.add_argument("--tag", action="append", default=[], help="Tag every imported case (repeatable).")
+    _quiet_arg(parser)
+
+
+def _quiet_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A progress line on stderr (stdout carries the JSON result), unless --quiet."""
+    if not args.quiet:
+        print(f"memento-memory {args.command}: {text}", file=sys.stderr, flush=True)
 
 
 @_guarded
@@ -63,7 +84,7 @@ def _import(settings: BankConfig, args: argparse.Namespace) -> int:
         for batch in _batches(read_cases(args.file, args.source, args.tag), min(IMPORT_BATCH, settings.max_batch)):
             report = bank.write(batch)
             created, total = created + len(report.created), total + len(batch)
-            print(f"memento-memory import: {total} of {lines} cases read, {created} new", file=sys.stderr, flush=True)
+            _say(args, f"{total} of {lines} cases read, {created} new")
         print(json.dumps({"read": total, "created": created, "skipped_existing": total - created}))
     return 0
 
@@ -112,6 +133,7 @@ def _search(settings: BankConfig, args: argparse.Namespace) -> int:
 def _reindex(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.reindex import reindex
 
+    _say(args, f"re-embedding every case with {settings.model} (this takes a while for a large bank)...")
     count = reindex(settings.bank_options())
     print(json.dumps({"reindexed": count, "model": settings.model}))
     return 0
@@ -120,6 +142,7 @@ def _reindex(settings: BankConfig, args: argparse.Namespace) -> int:
 def _train_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="JSONL transitions: {task, case_id, reward} or Memento's training_data.jsonl.")
     parser.add_argument("--epochs", type=int, default=5, help="Passes over the data (default 5).")
+    _quiet_arg(parser)
 
 
 @_guarded
@@ -134,6 +157,7 @@ def _train(settings: BankConfig, args: argparse.Namespace) -> int:
             return case_id if case_id in known else None
 
         transitions = list(read_transitions(args.file, case_id_for))
+        _say(args, f"training the learned policy on {len(transitions)} transitions, {args.epochs} epochs...")
         state = bank.train(transitions, epochs=args.epochs)
         print(json.dumps({"read": len(transitions), **state.model_dump()}))
     return 0
@@ -148,6 +172,6 @@ COMMANDS = (
     Command("export", "Export every case as JSONL (importable again).", _export_args, _export),
     Command("stats", "Print counts, model, index and training state.", _no_args, _stats),
     Command("search", "Retrieve cases for a task and print them as JSON.", _search_args, _search),
-    Command("reindex", "Re-embed every case with --model (after changing the model).", _no_args, _reindex),
+    Command("reindex", "Re-embed every case with --model (after changing the model).", _quiet_arg, _reindex),
     Command("train", "Train the learned policy offline from a transitions file.", _train_args, _train),
 )

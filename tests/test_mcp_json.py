@@ -24,6 +24,14 @@ def test_mcp_json_registers_all_five_servers():
     assert {entry["command"] for entry in entries().values()} == {f"memento-{name}" for name in SERVERS}
 
 
+def test_no_entry_opens_a_folder_relative_to_where_a_host_starts_it():
+    """`--root .` becomes / when a host starts the server there; the file and the embedded default have none."""
+    from memento_client.mcp.config import DEFAULT_MCP_CONFIG
+
+    assert json.loads((ROOT / "mcp.json").read_text()) == DEFAULT_MCP_CONFIG
+    assert all("--root" not in entry["args"] for entry in entries().values())
+
+
 @pytest.mark.parametrize("name", SERVERS)
 async def test_mcp_json_entry_starts_the_server(name, tmp_path):
     entry = entries()[name]

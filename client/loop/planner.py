@@ -8,6 +8,7 @@ invalid reply gets exactly one repair request naming the problem.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -97,10 +98,23 @@ def extract_json(text: str) -> Any:
     raise ValueError("no JSON object found in the reply")
 
 
+def prose_answer(text: str | None) -> str | None:
+    """A reply in plain prose (no JSON at all, not even broken JSON) read as an answer, else None."""
+    answer = re.sub(r"^\s*(final answer|answer)\s*:\s*", "", (text or "").strip(), flags=re.IGNORECASE).strip()
+    return answer if answer and "{" not in answer else None
+
+
 def parse_turn(text: str | None, *, final: bool, max_subtasks: int) -> PlannerTurn:
-    """A validated planner turn; ValueError with a message the model can act on otherwise."""
+    """A validated planner turn; ValueError with a message the model can act on otherwise. On the last
+    cycle a reply in prose is the answer: small models often answer so, and it is all there is to keep."""
     try:
-        turn = PlannerTurn.model_validate(extract_json(text or ""))
+        found = extract_json(text or "")
+    except ValueError:
+        if final and (answer := prose_answer(text)):
+            return PlannerTurn(thought="(the planner answered in prose, not JSON)", plan=[], final_answer=answer)
+        raise
+    try:
+        turn = PlannerTurn.model_validate(found)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ValueError(f"the JSON does not match the schema ({problems})") from exc

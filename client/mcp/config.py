@@ -21,7 +21,7 @@ DEFAULT_MCP_CONFIG: dict[str, Any] = {
     "mcpServers": {
         "search": {"command": "memento-search", "args": []},
         "crawl": {"command": "memento-crawl", "args": []},
-        "documents": {"command": "memento-documents", "args": ["--root", "."]},
+        "documents": {"command": "memento-documents", "args": []},
         "code": {"command": "memento-code", "args": []},
         "memory": {"command": "memento-memory", "args": []},
     }

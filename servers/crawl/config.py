@@ -24,7 +24,9 @@ class CrawlSettings(ServerSettings):
     timeout_s: float = Field(30.0, gt=0, description="Time limit of one HTTP fetch, redirects included, in seconds.")
     max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed per fetch.")
     user_agent: str = Field("memento-mcp-crawl/0.1", description="User-Agent header sent with every request.")
-    respect_robots: bool = Field(False, description="Refuse URLs disallowed by the site's robots.txt.")
+    respect_robots: bool = Field(
+        True, description="Refuse URLs disallowed by the site's robots.txt for user_agent (--no-respect-robots: fetch them anyway)."
+    )
     robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
     convert_timeout_s: float = Field(
         60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown; "

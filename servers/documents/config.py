@@ -18,10 +18,10 @@ class DocumentsSettings(ServerSettings):
     """Settings of memento-documents (env MEMENTO_DOCUMENTS_*, TOML [documents])."""
 
     roots: list[Path] = Field(
-        default_factory=lambda: [Path(".")],
-        description="Folders whose files may be read (repeatable; default the working directory); source paths "
-        "resolve against the first. A relative root is refused when the working directory is /, and a root that "
-        "is / needs --allow-filesystem-root.",
+        default_factory=list,
+        description="Folders whose files may be read (repeatable); source paths resolve against the first. Without "
+        "any: the host's MCP roots, else the working directory unless it is /. A relative root is refused when the "
+        "working directory is /, and a root that is / needs --allow-filesystem-root.",
         json_schema_extra={"cli": "--root"},
     )
     allow_filesystem_root: bool = Field(False, description="Allow a root that is / itself: every file on the disk.")
@@ -50,8 +50,6 @@ class DocumentsSettings(ServerSettings):
     @field_validator("roots")
     @classmethod
     def _roots_are_folders(cls, roots: list[Path]) -> list[Path]:
-        if not roots:
-            raise ValueError("give at least one --root folder")
         roots = [root.expanduser() for root in roots]
         cwd = Path.cwd()
         relative = [str(root) for root in roots if not root.is_absolute()]
@@ -81,7 +79,7 @@ class DocumentsSettings(ServerSettings):
             max_compression_ratio=self.max_compression_ratio,
         )
         return ServiceConfig(
-            roots=list(self.roots), limits=limits, timeout_s=self.timeout_s, workers=self.workers,
+            limits=limits, timeout_s=self.timeout_s, workers=self.workers,
             worker_memory_mb=self.worker_memory_mb, cache_folder=cache_dir() / "documents" if self.cache else None,
             cache_max_bytes=mib(self.cache_mb),
             allow_hosts=tuple(self.allow_hosts), fetch_timeout_s=self.fetch_timeout_s, semantic=self.semantic,

@@ -6,13 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, ListRoots, MCPServer, Resolve
+from mcp_types import ListRootsResult
 from pydantic import BaseModel, Field
 
 from memento_core.text.slices import MAX_CHARS_DOC, NEXT_START_INDEX_DOC, START_INDEX_DOC, continuation_note
 from memento_servers.documents.config import DocumentsSettings
 from memento_servers.documents.errors import BadPageSelection
 from memento_servers.documents.paginate import parse_pages, window
+from memento_servers.documents.roots import allowed_roots
 from memento_servers.documents.service import DocumentService
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
 
@@ -25,8 +27,23 @@ INSTRUCTIONS = (
 
 Source = Annotated[
     str,
-    Field(description="A file path inside the allowed roots (relative paths start at the first root) or an http(s) URL."),
+    Field(
+        description="A file path or file:// URL inside the allowed roots (relative paths start at the first root), "
+        "or an http(s) URL."
+    ),
 ]
+
+
+def ask_host_roots(ctx: Context) -> ListRoots | None:
+    """The host's roots (`roots/list`) when the server has no --root and the host declares roots."""
+    settings: DocumentsSettings = ctx.request_context.lifespan_context
+    capabilities = ctx.client_capabilities
+    if settings.roots or capabilities is None or capabilities.roots is None:
+        return None
+    return ListRoots()
+
+
+HostRoots = Annotated[ListRootsResult | None, Resolve(ask_host_roots)]
 
 
 class ReadResult(BaseModel):
@@ -77,14 +94,17 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
     service = DocumentService(settings.service_config())
 
     @asynccontextmanager
-    async def lifespan(_: MCPServer) -> AsyncIterator[None]:
+    async def lifespan(_: MCPServer) -> AsyncIterator[DocumentsSettings]:
         service.start()  # workers warm up in the background
         try:
-            yield
+            yield settings  # ask_host_roots reads whether --root was given
         finally:
             await service.close()
 
     server = new_server("documents", instructions=INSTRUCTIONS, lifespan=lifespan)
+
+    async def load(source: str, host: ListRootsResult | None):
+        return await service.load(source, allowed_roots(settings.roots, host, settings.allow_filesystem_root))
 
     @server.tool(title="Read document", annotations=annotations(read_only=True, open_world=True))
     async def read_document(
@@ -98,6 +118,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             Field(description=f"{MAX_CHARS_DOC} (default set by the server).", ge=100, le=500_000),
         ] = None,
         start_index: Annotated[int, Field(description=START_INDEX_DOC, ge=0)] = 0,
+        host: HostRoots = None,
     ) -> ReadResult:
         """Read a document (local file in the allowed roots, or an http(s) URL) as markdown, a slice at a time.
 
@@ -109,7 +130,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         pages), as the note says.
         """
         selection = parse_pages(pages)
-        loaded = await service.load(source)
+        loaded = await load(source, host)
         document = await service.document(loaded, selection)
         if selection and not document.pages:
             if document.page_count:
@@ -126,14 +147,14 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         )
 
     @server.tool(title="Document info", annotations=annotations(read_only=True, open_world=True))
-    async def document_info(source: Source) -> InfoResult:
+    async def document_info(source: Source, host: HostRoots = None) -> InfoResult:
         """Describe a document before reading it: format, size, page count, page labels (sheets, slides,
         archive members), metadata and outline (PDF bookmarks or headings with their pages).
 
         A PDF is not converted for this, so it is fast even for long files. Then read the parts you need with
         read_document(pages=...) or locate them with find_in_document.
         """
-        loaded = await service.load(source)
+        loaded = await load(source, host)
         info = await service.info(loaded)
         return InfoResult(source=source, size_bytes=loaded.size, **info)
 
@@ -142,6 +163,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         source: Source,
         query: Annotated[str, Field(description="Words or a phrase to look for; exact phrase matches rank first.", min_length=1, max_length=1000)],
         max_results: Annotated[int, Field(description="Most passages to return.", ge=1, le=50)] = 5,
+        host: HostRoots = None,
     ) -> FindResult:
         """Find the passages of a document that best match a query, with their page numbers, so you can read
         only those pages instead of the whole document.
@@ -150,7 +172,7 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         them); verbatim phrase matches come first. Each passage gives page and start_index for read_document.
         The whole document is converted once (then cached), so the first search of a long PDF takes longer.
         """
-        loaded = await service.load(source)
+        loaded = await load(source, host)
         document, hits, semantic = await service.find(loaded, query, max_results)
         passages = [
             Passage(page=h.chunk.page, start_index=h.chunk.start, text=h.chunk.text, score=round(h.score, 4), exact=h.exact)

@@ -36,7 +36,6 @@ INDEXES_KEPT = 4
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    roots: list[Path]
     limits: Limits
     timeout_s: float = 60.0
     workers: int = WORKERS
@@ -96,17 +95,18 @@ class DocumentService:
             self._fetcher = Fetcher(policy)
         return self._fetcher
 
-    async def load(self, text: str) -> Loaded:
-        source = resolve_source(text, self.config.roots)
+    async def load(self, text: str, roots: list[Path]) -> Loaded:
+        """The source's content; a path must lie inside `roots` (see `roots.allowed_roots`)."""
+        source = resolve_source(text, roots)
         if source.path is not None:
-            data, digest = await anyio.to_thread.run_sync(self._read_file, text, source.path)
+            data, digest = await anyio.to_thread.run_sync(self._read_file, text, source.path, roots)
             return Loaded(source, digest, len(data), b"%PDF-" in data[:1024], payload=data, args={"filename": source.name})
         return await self._download(source)
 
-    def _read_file(self, text: str, path: Path) -> tuple[bytes, str]:
+    def _read_file(self, text: str, path: Path, roots: list[Path]) -> tuple[bytes, str]:
         """The bytes of the file actually opened inside a root, and their hash: what gets converted and cached."""
         limits = self.config.limits
-        with open(open_confined(path, self.config.roots), "rb") as handle:
+        with open(open_confined(path, roots), "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             if size > limits.max_bytes:
                 raise too_large(text, size, limits)

@@ -6,7 +6,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from memento_servers.documents.errors import SourceRefused
 
@@ -42,11 +42,21 @@ def resolve_source(source: str, roots: list[Path]) -> Source:
     scheme = _scheme(source)
     if scheme in URL_SCHEMES:
         return Source(text=source, url=source)
+    if scheme == "file":
+        return Source(text=source, path=confine(str(file_url_path(source)), roots))
     if scheme is not None:
         raise SourceRefused(
             f"{scheme}: sources are refused; give a path inside the allowed roots ({_roots(roots)}) or an http(s) URL"
         )
     return Source(text=source, path=confine(source, roots))
+
+
+def file_url_path(url: str) -> Path:
+    """The path of a `file://` URL (`file:///a%20b/c` -> /a b/c); only URLs of this machine have one."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost"):
+        raise SourceRefused(f"{url}: only file:// URLs of this machine (file:///path) name local files")
+    return Path(unquote(parts.path))
 
 
 def _roots(roots: list[Path]) -> str:

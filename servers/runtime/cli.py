@@ -9,17 +9,19 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, get_args
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from pydantic import SecretStr
 
 from memento_core import paths
 from memento_core.errors import MementoError
 from memento_core.settings import ServerSettings, env_names, is_list, load_settings, masked
 from memento_core.units import mib
-from memento_core.version import package_version
+from memento_core.version import extra_advice, package_version
 from memento_servers.runtime.http import serve_http
 from memento_servers.runtime.stdio import serve_stdio
 from memento_servers.runtime.tools import ServerInfo, add_server_info
@@ -58,10 +60,21 @@ def _flag(name: str, info: Any) -> str:
     return extra.get("cli", "--" + name.replace("_", "-"))
 
 
-def _add_settings_flags(parser: argparse.ArgumentParser, spec: ServerSpec) -> None:
+def _default_text(info: Any) -> str:
+    """` (default: X)` for a setting with a meaningful default, else ''."""
+    default = info.get_default(call_default_factory=True)
+    said = "default" in (info.description or "").lower()
+    if said or default in (None, False, [], "") or info.annotation is SecretStr:
+        return ""
+    if isinstance(default, list):
+        default = ", ".join(map(str, default))
+    return f" (default: {default})"
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser, spec: ServerSpec, shown: bool = True) -> None:
     for name, info in spec.settings.model_fields.items():
-        helptext = f"{info.description or ''} [env: {', '.join(env_names(spec.name, name))}]"
-        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": helptext}
+        helptext = f"{info.description or ''}{_default_text(info)} [env: {', '.join(env_names(spec.name, name))}]"
+        kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": helptext if shown else argparse.SUPPRESS}
         if info.annotation is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         elif is_list(info.annotation):
@@ -71,14 +84,19 @@ def _add_settings_flags(parser: argparse.ArgumentParser, spec: ServerSpec) -> No
         parser.add_argument(_flag(name, info), **kwargs)
 
 
-def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
+def _common(spec: ServerSpec, shown: bool) -> argparse.ArgumentParser:
+    """--config and a flag per setting; `shown=False` accepts them without listing them in help."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file.")
-    _add_settings_flags(common, spec)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="TOML config file." if shown else argparse.SUPPRESS)
+    _add_settings_flags(common, spec, shown)
+    return common
+
+
+def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=spec.program,
         description=f"{spec.summary} Without a subcommand, serves MCP (stdio unless --transport http).",
-        parents=[common],
+        parents=[_common(spec, shown=True)],
     )
     parser.add_argument("--version", action="version", version=f"{spec.program} {package_version()}")
     parser.add_argument("--print-config", action="store_true", help="Print the effective config (secrets masked) and exit.")
@@ -87,8 +105,10 @@ def _parser(spec: ServerSpec) -> argparse.ArgumentParser:
     )
     if spec.commands:
         sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+        hidden = _common(spec, shown=False)  # a subcommand's help lists its own flags; the settings still apply
+        settings_note = f"The settings flags of {spec.program} (--config, ...; see {spec.program} --help) apply too."
         for command in spec.commands:
-            command.add_arguments(sub.add_parser(command.name, help=command.help, parents=[common]))
+            command.add_arguments(sub.add_parser(command.name, help=command.help, description=command.help, epilog=settings_note, parents=[hidden]))
     return parser
 
 
@@ -155,3 +175,15 @@ def main_for(spec: ServerSpec) -> Callable[[], None]:
         sys.exit(run(spec))
 
     return main
+
+
+def launch() -> None:
+    """The console script of every server (`memento-<name>`): one line naming the extra to install when the
+    server's is missing, instead of an import error; else the server registered as `name` in `memento.servers`."""
+    name = Path(sys.argv[0]).stem.removeprefix("memento-")
+    advice = extra_advice(f"memento-{name}", name)
+    if advice is not None:
+        print(advice, file=sys.stderr)
+        sys.exit(2)
+    (server,) = entry_points(group="memento.servers", name=name)
+    server.load()()

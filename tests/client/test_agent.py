@@ -79,6 +79,13 @@ async def test_plan_execute_answer_with_parallel_calls_tool_errors_and_repair(fa
             assert (await _run(fake_openai, host, max_cycles=1)).answer == "7"
             assert "last cycle" in fake_openai.chat_requests[1].messages[-1]["content"]
 
+            # a small model answering in prose on the last cycle: its answer is kept (no repair, no failure)
+            fake_openai.requests.clear()
+            fake_openai.enqueue(text_reply(plan_json("add them")), text_reply("5"), text_reply("The sum of 2 and 3 is 5."))
+            prose = await _run(fake_openai, host, gold=["5"], max_cycles=2)
+            assert (prose.answer, prose.stop_reason) == ("The sum of 2 and 3 is 5.", "answered") and prose.metrics["f1"] > 0
+            assert len(fake_openai.chat_requests) == 3 and fake_openai.pending == 0
+
             # a long tool output is cut to the budget, with a note saying how to get the rest
             fake_openai.requests.clear()
             fake_openai.enqueue(text_reply(plan_json("echo a lot")), tool_call_reply(("toy__echo", {"text": "x" * 5000})))

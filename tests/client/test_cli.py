@@ -33,6 +33,14 @@ def test_servers_lists_all_five_with_how_to_start_them(capsys):
         assert f'"{name}": {{"command": "memento-{name}"' in out
 
 
+def test_help_shows_the_defaults_and_runs_lists_as_json(capsys):
+    with pytest.raises(SystemExit):
+        run(["ask", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Plan-execute cycles per task. (default: 3)" in text and "Case retrieval policy. (default: similarity)" in text
+    assert run(["runs", "--json"]) == 0 and json.loads(capsys.readouterr().out) == []  # a fresh MEMENTO_HOME has none
+
+
 def test_ask_without_a_model_explains_how_to_configure_one(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run(["ask", "What is Memento?"]) == 2

@@ -90,8 +90,11 @@ def test_ask_with_a_corpus_indexes_it_and_answers_a_two_hop_question_by_searchin
     )
     flags = ["--json", "--corpus", str(corpus), "--base-url", fake_openai.url, "--model", "fake-model", "--memory", "off"]
     assert run(["ask", question, *flags]) == 0
-    result = json.loads(capsys.readouterr().out)
+    printed = capsys.readouterr()
+    result = json.loads(printed.out)
     assert result["answer"] == "Port Ellery"
+    # the indexing is one summary line: no raw logs, progress bars or JSON report from the indexer
+    assert f"memento: indexed {corpus}: " in printed.err and "INFO" not in printed.err and '"files_seen"' not in printed.err
     assert f"The user's documents in {corpus}" in fake_openai.chat_requests[0].text()
     hits = [m["content"] for r in fake_openai.chat_requests for m in r.messages if m["role"] == "tool"]
     assert "directed by Maren Holloway" in hits[0] and "born 1941 in Port Ellery" in hits[-1]

@@ -53,6 +53,12 @@ def _eval_args(ws: Path, out: Path, *extra: str) -> list[str]:
     return ["eval", "--dataset", str(ws / "questions.jsonl"), "--mcp-config", str(ws / "mcp.json"), "--out", str(out), "--json", *extra]
 
 
+def test_quiet_eval_prints_only_its_summary(workspace, fake_openai, capsys):
+    assert run(_eval_args(workspace, workspace / "quiet", "--limit", "1", "--memory", "off", "--quiet")) == 0
+    printed = capsys.readouterr()
+    assert printed.err == "" and json.loads(printed.out)["iterations"][0]["overall"]["n"] == 1
+
+
 def test_eval_scores_exactly_per_source_and_writes_report_and_plot(workspace, fake_openai, capsys):
     out = workspace / "run"
     flags = ["--iterations", "2", "--concurrency", "4", "--memory", "off", "--judge-model", "fake-judge"]

@@ -43,6 +43,14 @@ def test_invalid_turns_name_the_problem(text, final, problem):
         parse_turn(text, final=final, max_subtasks=5)
 
 
+def test_on_the_last_cycle_a_prose_reply_is_the_answer_but_broken_json_is_not():
+    assert parse_turn("Final answer: Canberra\n", final=True, max_subtasks=5).final_answer == "Canberra"
+    assert parse_turn("The capital of Australia is Canberra.", final=True, max_subtasks=5).plan == []
+    for not_an_answer in ('{"thought": "x", "final_answer": "Canb', "", "   "):
+        with pytest.raises(ValueError, match="no JSON object"):
+            parse_turn(not_an_answer, final=True, max_subtasks=5)
+
+
 def test_extract_json_skips_braces_that_are_not_json():
     assert extract_json('set {x} then {"final_answer": "y"}') == {"final_answer": "y"}
     assert parse_turn(answer_json("y"), final=True, max_subtasks=1).final_answer == "y"

@@ -143,12 +143,14 @@ def test_sources_stay_inside_roots(tmp_path: Path):
     (tmp_path / "outside.txt").write_text("b")
     os.symlink(tmp_path / "outside.txt", root / "link.txt")
     assert resolve_source("sub/../sub/a.txt", [root]).path == (root / "sub" / "a.txt").resolve()
-    for bad in ("../outside.txt", str(tmp_path / "outside.txt"), "link.txt"):
+    for bad in ("../outside.txt", str(tmp_path / "outside.txt"), "link.txt", "file:///etc/passwd", (tmp_path / "outside.txt").as_uri()):
         with pytest.raises(SourceRefused, match="outside the allowed roots"):
             resolve_source(bad, [root])
-    for refused in ("file:///etc/passwd", "ftp://example.com/a"):
-        with pytest.raises(SourceRefused, match="refused"):
-            resolve_source(refused, [root])
+    assert resolve_source((root / "sub" / "a.txt").as_uri(), [root]).path == (root / "sub" / "a.txt").resolve()
+    with pytest.raises(SourceRefused, match="refused"):
+        resolve_source("ftp://example.com/a", [root])
+    with pytest.raises(SourceRefused, match="of this machine"):
+        resolve_source("file://fileserver/share/a.txt", [root])
     assert resolve_source("https://example.com/a.pdf", [root]).url == "https://example.com/a.pdf"
     with pytest.raises(SourceRefused, match="directory"):
         resolve_source("sub", [root])
@@ -226,5 +228,5 @@ def test_settings_refuse_roots_that_are_not_folders(tmp_path: Path):
 
     with pytest.raises(ValidationError, match="not an existing folder"):
         DocumentsSettings(roots=[tmp_path / "missing"])
-    config = DocumentsSettings(roots=[tmp_path], max_file_mb=2).service_config()
-    assert config.roots == [tmp_path.resolve()] and config.limits.max_bytes == 2 * 1024 * 1024
+    settings = DocumentsSettings(roots=[tmp_path], max_file_mb=2)
+    assert settings.roots == [tmp_path.resolve()] and settings.service_config().limits.max_bytes == 2 * 1024 * 1024

@@ -113,7 +113,9 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
             # path escapes: '..', absolute paths outside, symlinks out of the root, file:// URLs
             for source in ("../secret.txt", str(root.parent / "secret.txt"), "escape.txt", "/etc/passwd"):
                 assert "outside the allowed roots" in error_text(await client.call_tool("read_document", {"source": source}))
-            assert "file: sources are refused" in error_text(await client.call_tool("read_document", {"source": f"file://{root}/test.pdf"}))
+            by_url = payload(await client.call_tool("read_document", {"source": f"file://{root}/test.pdf"}))  # a file:// URL is its path
+            assert by_url["format"] == "pdf" and by_url["page_count"] == 1
+            assert "outside the allowed roots" in error_text(await client.call_tool("read_document", {"source": "file:///etc/passwd"}))
             assert "does not exist" in error_text(await client.call_tool("document_info", {"source": "missing.pdf"}))
 
             # damaged, protected, oversized, bombs, unknown types: clear errors, and the server keeps serving

@@ -75,3 +75,4 @@ def test_missing_files_and_folders_are_one_line_errors_and_imports_show_progress
     )
     assert errors("train", str(missing)) == (1, f"memento-memory train: No such file or directory: {missing}")
     assert errors("import", str(MEMENTO_CASES)) == (0, "memento-memory import: 60 of 60 cases read, 60 new")
+    assert errors("import", str(MEMENTO_CASES), "--quiet") == (0, "")  # --quiet: no progress lines
