@@ -68,7 +68,7 @@ class FetchPolicy:
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 20.0
     max_redirects: int = 5
-    user_agent: str = f"memento-mcp/{package_version()}"
+    user_agent: str = f"memento-agent/{package_version()}"
     respect_robots: bool = False
     robots_timeout_s: float = 5.0
     limit_setting: str = ""

@@ -23,7 +23,7 @@ class CrawlSettings(ServerSettings):
     max_fetch_mb: float = Field(10.0, gt=0, description="Largest response body read, in MiB (decoded).")
     timeout_s: float = Field(30.0, gt=0, description="Time limit of one HTTP fetch, redirects included, in seconds.")
     max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed per fetch.")
-    user_agent: str = Field("memento-mcp-crawl/0.1", description="User-Agent header sent with every request.")
+    user_agent: str = Field("memento-agent-crawl/0.1", description="User-Agent header sent with every request.")
     respect_robots: bool = Field(
         True, description="Refuse URLs disallowed by the site's robots.txt for user_agent (--no-respect-robots: fetch them anyway)."
     )

@@ -30,7 +30,7 @@ class ServerInfo(BaseModel):
     """What `server_info` returns."""
 
     name: str = Field(description="The server's name, e.g. memento-documents.")
-    version: str = Field(description="The memento-mcp version serving this.")
+    version: str = Field(description="The memento-agent version serving this.")
     transport: str = Field(description="stdio or http.")
     settings: dict[str, Any] = Field(description="The effective settings and limits, secrets masked.")
 
