@@ -46,6 +46,10 @@ class DocumentsSettings(ServerSettings):
     semantic: bool = Field(
         False, description="Also rank find_in_document passages with sentence embeddings (needs sentence-transformers)."
     )
+    max_render_dpi: int = Field(200, ge=100, le=600, description="Highest resolution render_page renders a page at, in dots per inch.")
+    max_render_pixels: int = Field(
+        4_000_000, ge=10_000, le=50_000_000, description="Most pixels (width x height) of one page image from render_page."
+    )
 
     @field_validator("roots")
     @classmethod
@@ -83,4 +87,5 @@ class DocumentsSettings(ServerSettings):
             worker_memory_mb=self.worker_memory_mb, cache_folder=cache_dir() / "documents" if self.cache else None,
             cache_max_bytes=mib(self.cache_mb),
             allow_hosts=tuple(self.allow_hosts), fetch_timeout_s=self.fetch_timeout_s, semantic=self.semantic,
+            max_render_dpi=self.max_render_dpi, max_render_pixels=self.max_render_pixels,
         )

@@ -8,6 +8,7 @@ from memento_servers.documents import convert as converter
 from memento_servers.documents.formats import html, pdf  # noqa: F401  (imported to warm the worker)
 from memento_servers.documents.model import Limits
 from memento_servers.documents.outline import pdf_summary
+from memento_servers.documents.render import render_pdf_page
 
 
 def run(op: str, args: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], bytes]:
@@ -20,4 +21,6 @@ def run(op: str, args: dict[str, Any], payload: bytes) -> tuple[dict[str, Any], 
         return {"ok": True}, document.model_dump_json().encode()
     if op == "pdf_summary":
         return {"summary": pdf_summary(payload)}, b""
+    if op == "render_page":
+        return render_pdf_page(payload, args["page"], args["dpi"], args["max_pixels"])
     raise ValueError(f"unknown operation {op!r}")

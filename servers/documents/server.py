@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, ListRoots, MCPServer, Resolve
-from mcp_types import ListRootsResult
+from mcp.server.mcpserver.utilities.types import Image
+from mcp_types import ImageContent, ListRootsResult, TextContent
 from pydantic import BaseModel, Field
 
 from memento_core.text.slices import MAX_CHARS_DOC, NEXT_START_INDEX_DOC, START_INDEX_DOC, continuation_note
@@ -22,7 +23,8 @@ SUMMARY = "Read documents (PDF, office, HTML, archives...) as paginated markdown
 INSTRUCTIONS = (
     "Read local files (inside the allowed roots) and http(s) URLs as markdown: PDF, DOCX, PPTX, XLSX/XLS/CSV/TSV, "
     "HTML, EPUB, IPYNB, JSON/JSONL/XML/YAML, text, ZIP, images. Start with document_info for size and outline, "
-    "use find_in_document to locate passages by page, then read_document with pages=... or start_index=..."
+    "use find_in_document to locate passages by page, then read_document with pages=... or start_index=... "
+    "render_page shows a PDF page as an image (figures, charts, layout) to a model that takes image input."
 )
 
 Source = Annotated[
@@ -180,6 +182,27 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
         ]
         return FindResult(source=source, query=query, method="bm25+embeddings" if semantic else "bm25",
                           total_chars=len(document.markdown), passages=passages)
+
+    @server.tool(title="Render page", annotations=annotations(read_only=True, open_world=True))
+    async def render_page(
+        source: Source,
+        page: Annotated[int, Field(description="The 1-based page to render.", ge=1)] = 1,
+        dpi: Annotated[
+            int, Field(description="Resolution in dots per inch; the server's limit is max_render_dpi (see server_info).", ge=36, le=600)
+        ] = 100,
+        host: HostRoots = None,
+    ) -> list[TextContent | ImageContent]:
+        """Render one page of a PDF as a PNG image, to look at what text cannot carry: figures, charts,
+        scanned pages, layout.
+
+        Returns a one-line caption and the image. Only PDFs have pages to render; read other formats with
+        read_document. The image is at most max_render_pixels pixels (see server_info): a big page at a high
+        dpi is refused with the dpi that fits.
+        """
+        loaded = await load(source, host)
+        size, png = await service.render(loaded, page, dpi)
+        caption = f"Page {page} of {size['page_count']} of {source}: {size['width']}x{size['height']} PNG at {dpi} dpi."
+        return [TextContent(type="text", text=caption), Image(data=png, format="png").to_image_content()]
 
     return server
 

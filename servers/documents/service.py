@@ -21,7 +21,7 @@ from memento_core.units import mib
 from memento_core.workers import WORKER_MEMORY_MB, WORKERS, WorkerErrors, WorkerPool
 from memento_servers.documents.cache import DocumentCache, content_hash
 from memento_servers.documents.convert import select_pages, too_large
-from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded
+from memento_servers.documents.errors import CorruptDocument, DocumentError, LimitExceeded, UnsupportedFormat
 from memento_servers.documents.find import Hit, PassageIndex
 from memento_servers.documents.model import Document, Limits
 from memento_servers.documents.outline import headings
@@ -45,6 +45,8 @@ class ServiceConfig:
     allow_hosts: tuple[str, ...] = ()
     fetch_timeout_s: float = 30.0
     semantic: bool = False
+    max_render_dpi: int = 200
+    max_render_pixels: int = 4_000_000
 
 
 @dataclass
@@ -184,6 +186,18 @@ class DocumentService:
             "total_chars": len(document.markdown),
             "warnings": document.warnings,
         }
+
+    async def render(self, loaded: Loaded, page: int, dpi: int) -> tuple[dict[str, Any], bytes]:
+        """Page `page` of a PDF as PNG bytes, and its size and the document's page count."""
+        if not loaded.is_pdf:
+            raise UnsupportedFormat(
+                f"{loaded.source.name or 'this source'} is not a PDF: only PDF pages can be rendered as images; "
+                "read it with read_document"
+            )
+        if dpi > self.config.max_render_dpi:
+            raise LimitExceeded(f"dpi={dpi} is over this server's limit of {self.config.max_render_dpi} (--max-render-dpi)")
+        args = {"page": page, "dpi": dpi, "max_pixels": self.config.max_render_pixels}
+        return await self.pool.call("render_page", args, loaded.payload)
 
     # ---- search ----------------------------------------------------------------------------
 

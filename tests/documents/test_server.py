@@ -68,6 +68,7 @@ async def test_every_format_passes_its_test_vectors_and_limits_hold(root: Path, 
                 "read_document": {"source", "pages", "max_chars", "start_index"},
                 "document_info": {"source"},
                 "find_in_document": {"source", "query", "max_results"},
+                "render_page": {"source", "page", "dpi"},
                 "server_info": set(),
             }
             # every format, every vector (MarkItDown's test vectors; data-URI vectors are a library option)
