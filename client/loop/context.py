@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 
+IMAGE_CHARS = 2000  # what an image part counts for against the budget (not the length of its data URI)
+
+
 def message_chars(message: dict[str, Any]) -> int:
-    size = len(str(message.get("content") or ""))
+    content = message.get("content") or ""
+    if isinstance(content, list):  # content parts: text counts by length, an image by IMAGE_CHARS
+        size = sum(len(part.get("text") or "") if part.get("type") == "text" else IMAGE_CHARS for part in content)
+    else:
+        size = len(str(content))
     for call in message.get("tool_calls") or []:
         size += len(call["function"]["name"]) + len(call["function"]["arguments"] or "")
     return size

@@ -24,6 +24,10 @@ from memento_client.mcp.host import Host, ToolInfo, ToolOutcome
 
 SYSTEM = """You are the executor of a research agent. Carry out the one subtask you are given, using the tools. Call several tools at once when the calls are independent. Read tool errors and fix your call. When done, reply WITHOUT tool calls with a concise result: the facts found (with where they came from), or what could not be found and why. Do only your subtask."""
 FORCE_RESULT = "Stop calling tools now: {why}. Reply with your result from what you have found so far."
+IMAGES_SHOWN = "[{count} image(s) returned by this call: shown in the next message, once]"
+IMAGES_HIDDEN = "[{count} image(s) returned by this call, not shown: the model takes no image input (vision is off)]"
+IMAGES_FROM = "The image(s) returned by {names}:"
+IMAGES_SEEN = "[{count} image(s) shown to you here once; call the tool again to see them again]"
 
 
 def clip(text: str, limit: int) -> str:
@@ -52,13 +56,16 @@ class Executor:
             run.budget.check()
             messages = trim_messages(messages, self.config.context_chars)
             reply = await self.llm.complete("executor", messages, usage=run.usage, tools=tools or None)
-            messages.append(reply.as_message())
+            messages = [*map(without_images, messages), reply.as_message()]  # tool images go in one request only
             if not reply.tool_calls:
                 return SubtaskResult(subtask, clip((reply.content or "").strip(), self.config.tool_output_chars), step, "answered")
             outcomes = await self._call_all(reply.tool_calls, subtask, run)
             messages += [
-                {"role": "tool", "tool_call_id": call.id, "content": outcome} for call, outcome in zip(reply.tool_calls, outcomes)
+                {"role": "tool", "tool_call_id": call.id, "content": self._tool_text(outcome)}
+                for call, outcome in zip(reply.tool_calls, outcomes)
             ]
+            if self.config.vision and (images := images_message(reply.tool_calls, outcomes)):
+                messages.append(images)
             for call in reply.tool_calls:
                 seen[f"{call.name}:{_canonical(call.arguments)}"] += 1
             if max(seen.values()) >= self.config.stuck_repeats:
@@ -73,8 +80,16 @@ class Executor:
         text = clip((reply.content or "").strip(), self.config.tool_output_chars) if not reply.tool_calls else ""
         return SubtaskResult(subtask, text or f"(no result: {why})", steps + 1, stop)
 
-    async def _call_all(self, calls: list[ToolCall], subtask: Subtask, run: Run) -> list[str]:
-        outcomes: list[str] = [""] * len(calls)
+    def _tool_text(self, outcome: ToolOutcome) -> str:
+        """The tool reply's text, noting its images: shown next (vision on) or not shown (vision off)."""
+        text = clip(outcome.text, self.config.tool_output_chars)
+        if outcome.images:
+            note = IMAGES_SHOWN if self.config.vision else IMAGES_HIDDEN
+            text = f"{text}\n{note.format(count=len(outcome.images))}".strip()
+        return f"ERROR: {text}" if outcome.is_error else text
+
+    async def _call_all(self, calls: list[ToolCall], subtask: Subtask, run: Run) -> list[ToolOutcome]:
+        outcomes: list[ToolOutcome] = [ToolOutcome("", True)] * len(calls)
 
         async def one(index: int, call: ToolCall) -> None:
             arguments: dict[str, Any] = {}
@@ -88,7 +103,7 @@ class Executor:
                 except ValueError as problem:
                     outcome, arguments = ToolOutcome(f"{call.name}: {problem}", True), {"_raw": call.arguments}
             text = clip(outcome.text, self.config.tool_output_chars)
-            outcomes[index] = f"ERROR: {text}" if outcome.is_error else text
+            outcomes[index] = outcome
             run.emit(
                 ToolCalled(
                     subtask=subtask.id,
@@ -105,6 +120,27 @@ class Executor:
             for index, call in enumerate(calls):
                 group.start_soon(one, index, call)
         return outcomes
+
+
+def images_message(calls: list[ToolCall], outcomes: list[ToolOutcome]) -> dict[str, Any] | None:
+    """A user message showing the tools' images as OpenAI `image_url` parts (tool messages carry text only)."""
+    shown = [(call.name, uri) for call, outcome in zip(calls, outcomes) for uri in outcome.images]
+    if not shown:
+        return None
+    names = ", ".join(dict.fromkeys(name for name, _ in shown))
+    parts = [{"type": "text", "text": IMAGES_FROM.format(names=names)}]
+    parts += [{"type": "image_url", "image_url": {"url": uri}} for _, uri in shown]
+    return {"role": "user", "content": parts}
+
+
+def without_images(message: dict[str, Any]) -> dict[str, Any]:
+    """`message` with its image parts replaced by a note, once the model has seen them."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return message
+    count = sum(1 for part in content if part.get("type") == "image_url")
+    texts = [part.get("text") or "" for part in content if part.get("type") == "text"]
+    return {**message, "content": "\n".join([*texts, IMAGES_SEEN.format(count=count)])}
 
 
 def _canonical(arguments: str) -> str:

@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,16 +86,22 @@ class ToolOutcome:
     structured: Any = None
     seconds: float = 0.0
     restarted: bool = False
+    images: list[str] = field(default_factory=list)  # the result's MCP image content, as data URIs
 
 
 def _result_text(result: Any) -> str:
+    """The result's text; image blocks are left to `_result_images`, other non-text blocks are named."""
     parts = [block.text for block in result.content if getattr(block, "text", None) is not None]
-    others = [getattr(block, "type", "content") for block in result.content if getattr(block, "text", None) is None]
+    others = [block.type for block in result.content if getattr(block, "text", None) is None and block.type != "image"]
     if not parts and result.structured_content is not None:
         parts.append(json.dumps(result.structured_content, ensure_ascii=False))
     if others:
         parts.append(f"[{len(others)} non-text block(s): {', '.join(others)}]")
     return "\n".join(parts)
+
+
+def _result_images(result: Any) -> list[str]:
+    return [f"data:{block.mime_type};base64,{block.data}" for block in result.content if block.type == "image"]
 
 
 def _leaf(exc: BaseException) -> BaseException:
@@ -281,7 +287,7 @@ class Host:
                         exc = restart_error
                 elapsed = time.monotonic() - started
                 return ToolOutcome(f"{qualified} failed: {exc or type(exc).__name__}", True, seconds=elapsed, restarted=restarted)
-            outcome = ToolOutcome(_result_text(result), bool(result.is_error), result.structured_content)
+            outcome = ToolOutcome(_result_text(result), bool(result.is_error), result.structured_content, images=_result_images(result))
             outcome.seconds, outcome.restarted = time.monotonic() - started, restarted
             return outcome
         raise AssertionError("unreachable")
