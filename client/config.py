@@ -61,7 +61,7 @@ class ClientConfig(BaseModel):
     tool_timeout_s: float = Field(120.0, gt=0, description="Timeout of one tool call.")
     retries: int = Field(4, ge=0, le=10, description="Retries of a model request on 429/5xx/timeouts.")
     temperature: float | None = Field(None, ge=0, le=2, description="Sampling temperature (unset: the endpoint's).")
-    vision: bool = Field(False, description="The model takes image input: tasks' images are sent to it (memento eval).")
+    vision: bool = Field(False, description="The model takes image input: tasks' images (memento eval) and tools' images are sent to it.")
     structured_output: bool = Field(True, description="Ask for JSON-schema output for plans where supported.")
     tools_deny: list[str] = Field(default_factory=list, description="Tool patterns to hide, e.g. 'crawl__*'.")
     prices: dict[str, list[float]] = Field(

@@ -27,6 +27,7 @@ CONTRACT = {
         "read_document": {"source": "string", "pages": "string | null?", "max_chars": "integer | null?", "start_index": "integer?"},
         "document_info": {"source": "string"},
         "find_in_document": {"source": "string", "query": "string", "max_results": "integer?"},
+        "render_page": {"source": "string", "page": "integer?", "dpi": "integer?"},
         "server_info": {},
     },
     "code": {

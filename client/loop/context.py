@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 IMAGE_CHARS = 2000  # what an image part counts for against the budget (not the length of its data URI)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, ListRoots, MCPServer, Resolve
-from mcp.server.mcpserver.utilities.types import Image
-from mcp_types import ImageContent, ListRootsResult, TextContent
+from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp_types import ListRootsResult
 from pydantic import BaseModel, Field
 
 from memento_core.text.slices import MAX_CHARS_DOC, NEXT_START_INDEX_DOC, START_INDEX_DOC, continuation_note
@@ -90,6 +91,16 @@ class FindResult(BaseModel):
     method: str = Field(description="bm25, or bm25+embeddings when semantic ranking was used.")
     total_chars: int
     passages: list[Passage]
+
+
+class RenderResult(BaseModel):
+    source: str
+    page: int = Field(description="The page rendered.")
+    page_count: int = Field(description="Pages in the document.")
+    width: int = Field(description="Width of the image in pixels.")
+    height: int = Field(description="Height of the image in pixels.")
+    dpi: int
+    mime_type: str = Field(description="Type of the image, which follows as MCP image content.")
 
 
 def build_server(settings: DocumentsSettings) -> MCPServer:
@@ -191,18 +202,21 @@ def build_server(settings: DocumentsSettings) -> MCPServer:
             int, Field(description="Resolution in dots per inch; the server's limit is max_render_dpi (see server_info).", ge=36, le=600)
         ] = 100,
         host: HostRoots = None,
-    ) -> list[TextContent | ImageContent]:
+    ) -> Annotated[CallToolResult, RenderResult]:
         """Render one page of a PDF as a PNG image, to look at what text cannot carry: figures, charts,
         scanned pages, layout.
 
-        Returns a one-line caption and the image. Only PDFs have pages to render; read other formats with
+        Returns the image's size and the page count, and the image. Only PDFs have pages to render; read other formats with
         read_document. The image is at most max_render_pixels pixels (see server_info): a big page at a high
         dpi is refused with the dpi that fits.
         """
         loaded = await load(source, host)
         size, png = await service.render(loaded, page, dpi)
-        caption = f"Page {page} of {size['page_count']} of {source}: {size['width']}x{size['height']} PNG at {dpi} dpi."
-        return [TextContent(type="text", text=caption), Image(data=png, format="png").to_image_content()]
+        result = RenderResult(source=source, page=page, dpi=dpi, mime_type="image/png", **size)
+        image = ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png")
+        return CallToolResult(
+            content=[TextContent(type="text", text=result.model_dump_json()), image], structured_content=result.model_dump()
+        )
 
     return server
 

@@ -4,6 +4,7 @@ shows it to the fake model as an `image_url` part in the next request only, or n
 from __future__ import annotations
 
 import base64
+import json
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from memento_client.llm import LLM
 from memento_client.loop.agent import Agent
+from memento_client.loop.context import IMAGE_CHARS, trim_messages
 from memento_client.mcp.config import ServerEntry
 from memento_client.mcp.host import Host
 from tests.client.conftest import REPO, make_config
@@ -60,7 +62,7 @@ async def test_a_rendered_page_is_shown_to_a_vision_model_once_and_noted_otherwi
             pixmap = pymupdf.Pixmap(base64.b64decode(uri.split(",", 1)[1]))
             assert (pixmap.width, pixmap.height) == (414, 585)  # A4 at 50 dpi
             tool_reply = next(m for m in seen.messages if m["role"] == "tool")
-            assert "Page 2 of 3 of report.pdf" in tool_reply["content"] and "shown in the next message" in tool_reply["content"]
+            assert json.loads(tool_reply["content"].split("\n[")[0])["page_count"] == 3 and "shown in the next message" in tool_reply["content"]
             assert seen.messages[-1]["role"] == "user" and "returned by documents__render_page" in seen.text()
             assert after.image_urls() == [] and final.image_urls() == []
             assert "shown to you here once" in after.text()
@@ -76,4 +78,12 @@ async def test_a_rendered_page_is_shown_to_a_vision_model_once_and_noted_otherwi
             await _run(fake_openai, host, vision=False)
             assert all(request.image_urls() == [] for request in fake_openai.chat_requests)
             tool_reply = next(m for m in fake_openai.chat_requests[2].messages if m["role"] == "tool")
-            assert "Page 2 of 3" in tool_reply["content"] and "not shown: the model takes no image input" in tool_reply["content"]
+            assert '"page_count":3' in tool_reply["content"] and "not shown: the model takes no image input" in tool_reply["content"]
+
+
+def test_an_image_counts_a_fixed_size_against_the_context_budget_not_its_data_uri():
+    image = {"role": "user", "content": [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 500_000}}]}
+    earlier = [{"role": "assistant", "content": "x" * 1000}, {"role": "user", "content": "y" * 1000}]
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "task"}, *earlier, image]
+    assert trim_messages(messages, 2000 + IMAGE_CHARS + 100) == messages  # a 500 kB data URI does not push the rest out
+    assert trim_messages(messages, IMAGE_CHARS + 1100)[3:] == [earlier[1], image]

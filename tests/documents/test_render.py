@@ -29,8 +29,10 @@ async def test_a_pdf_page_renders_as_a_png_image_within_dpi_pixel_and_root_limit
         with anyio.fail_after(120):
             result = await client.call_tool("render_page", {"source": "report.pdf", "page": 2, "dpi": 72})
             assert not result.is_error
-            caption, image = result.content
-            assert caption.text == "Page 2 of 3 of report.pdf: 595x842 PNG at 72 dpi."
+            assert result.structured_content == {
+                "source": "report.pdf", "page": 2, "page_count": 3, "width": 595, "height": 842, "dpi": 72, "mime_type": "image/png",
+            }
+            _, image = result.content
             assert image.type == "image" and image.mime_type == "image/png"
             pixmap = pymupdf.Pixmap(base64.b64decode(image.data))
             assert (pixmap.width, pixmap.height) == (595, 842)
