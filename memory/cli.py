@@ -73,6 +73,11 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(f"memento-memory {args.command}: {text}", file=sys.stderr, flush=True)
 
 
+def _progress(args: argparse.Namespace):
+    """The library's `on_progress(done, total, what)` as progress lines."""
+    return lambda done, total, what: _say(args, f"{done} of {total} {what}")
+
+
 @_guarded
 def _import(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.importers import read_cases
@@ -134,7 +139,7 @@ def _reindex(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.reindex import reindex
 
     _say(args, f"re-embedding every case with {settings.model} (this takes a while for a large bank)...")
-    count = reindex(settings.bank_options())
+    count = reindex(settings.bank_options(), on_progress=_progress(args))
     print(json.dumps({"reindexed": count, "model": settings.model}))
     return 0
 
@@ -158,7 +163,7 @@ def _train(settings: BankConfig, args: argparse.Namespace) -> int:
 
         transitions = list(read_transitions(args.file, case_id_for))
         _say(args, f"training the learned policy on {len(transitions)} transitions, {args.epochs} epochs...")
-        state = bank.train(transitions, epochs=args.epochs)
+        state = bank.train(transitions, epochs=args.epochs, on_progress=_progress(args))
         print(json.dumps({"read": len(transitions), **state.model_dump()}))
     return 0
 
