@@ -20,7 +20,8 @@ from memento_servers.runtime import Command
 IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one progress line each)
 
 
-def _bank(settings: BankConfig):
+def open_bank(settings: BankConfig):
+    """The `CaseBank` of `settings`; a store it cannot reach becomes a `CaseBankError` naming the URI and what to check."""
     from memento_memory.bank import CaseBank
 
     try:
@@ -84,7 +85,7 @@ def _import(settings: BankConfig, args: argparse.Namespace) -> int:
 
     with args.file.open(encoding="utf-8") as handle:  # a missing file fails here, before the bank opens
         lines = sum(1 for line in handle if line.strip())
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         created = total = 0
         for batch in _batches(read_cases(args.file, args.source, args.tag), min(IMPORT_BATCH, settings.max_batch)):
             report = bank.write(batch)
@@ -102,7 +103,7 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 def _export(settings: BankConfig, args: argparse.Namespace) -> int:
     if args.file and not args.file.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder to export into", str(args.file.parent))
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         lines = [case.model_dump_json() for case in reversed(bank.list())]
     text = "".join(line + "\n" for line in lines)
     if args.file:
@@ -114,7 +115,7 @@ def _export(settings: BankConfig, args: argparse.Namespace) -> int:
 
 @_guarded
 def _stats(settings: BankConfig, args: argparse.Namespace) -> int:
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         print(bank.stats().model_dump_json(indent=2))
     return 0
 
@@ -129,7 +130,7 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
 @_guarded
 def _search(settings: BankConfig, args: argparse.Namespace) -> int:
     filters = CaseFilters(exclude_task=args.task if args.exclude_same_task else None)
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         print(bank.retrieve(args.task, args.k, args.policy, filters).model_dump_json(indent=2))
     return 0
 
@@ -154,7 +155,7 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
 def _train(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.importers import content_id, read_transitions
 
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         known = {case.id for case in bank.list()}
 
         def case_id_for(task: str, plan: Any) -> str | None:
