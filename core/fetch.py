@@ -233,12 +233,15 @@ class Fetcher:
         await self.aclose()
 
     async def fetch(
-        self, url: str, *, headers: Mapping[str, str] | None = None, raise_for_status: bool = True
+        self, url: str, *, headers: Mapping[str, str] | None = None, raise_for_status: bool = True,
+        respect_robots: bool | None = None,
     ) -> FetchResult:
-        """GET `url` under the policy. With `raise_for_status`, a 4xx/5xx raises FetchError(kind="http_status")."""
+        """GET `url` under the policy. With `raise_for_status`, a 4xx/5xx raises FetchError(kind="http_status").
+        `respect_robots` overrides the policy's for this call (the caller decides who may)."""
+        robots = self._robots_apply(respect_robots)
         try:
             with anyio.fail_after(self.policy.timeout_s):
-                result = await self._follow(check_url(url), headers or {}, self.policy.max_bytes, robots=True)
+                result = await self._follow(check_url(url), headers or {}, self.policy.max_bytes, robots=robots)
         except TimeoutError as exc:
             raise FetchError(f"timed out after {self.policy.timeout_s:g} s fetching {url}", kind="timeout") from exc
         if raise_for_status and result.status >= 400:
@@ -250,8 +253,9 @@ class Fetcher:
             )
         return result
 
-    async def admit(self, url: str) -> None:
-        """Raise the refusal `fetch(url)` would raise before any request (URL, address policy, robots.txt).
+    async def admit(self, url: str, respect_robots: bool | None = None) -> None:
+        """Raise the refusal `fetch(url, respect_robots=...)` would raise before any request (URL, address policy,
+        robots.txt).
 
         Callers serving an earlier response for `url` (a cache) call it first, so the policy of now applies.
         """
@@ -259,7 +263,7 @@ class Fetcher:
         try:
             with anyio.fail_after(self.policy.timeout_s):
                 await self.guard.resolve(parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80))
-                if self.policy.respect_robots:
+                if self._robots_apply(respect_robots):
                     await self._check_robots(parsed)
         except TimeoutError as exc:
             raise FetchError(f"timed out after {self.policy.timeout_s:g} s checking {url}", kind="timeout") from exc
@@ -269,7 +273,7 @@ class Fetcher:
     ) -> FetchResult:
         start, redirects = url, []
         while True:
-            if robots and self.policy.respect_robots:
+            if robots:
                 await self._check_robots(url)
             status, response_headers, content = await self._get(url, headers, max_bytes)
             location = response_headers.get("location")
@@ -284,6 +288,9 @@ class Fetcher:
                 continue
             media_type = response_headers.get("content-type", "").split(";")[0].strip().lower()
             return FetchResult(str(start), str(url), status, response_headers, content, media_type, redirects)
+
+    def _robots_apply(self, respect_robots: bool | None) -> bool:
+        return self.policy.respect_robots if respect_robots is None else respect_robots
 
     async def _get(self, url: httpx.URL, headers: Mapping[str, str], max_bytes: int) -> tuple[int, dict[str, str], bytes]:
         try:

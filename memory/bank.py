@@ -26,7 +26,7 @@ from memento_memory import validation
 from memento_memory.config import BankConfig
 from memento_memory.embedding import QueryCache, TextEmbedder
 from memento_memory.errors import CaseNotFoundError, InvalidCaseError
-from memento_memory.learning import PolicyLearning
+from memento_memory.learning import PolicyLearning, Progress
 from memento_memory.mirror import Mirror
 from memento_memory.models import (
     BankStats,
@@ -210,9 +210,10 @@ class CaseBank:
             return 0
         return self.learning.observe(self._mirror, [t for _, t in transitions], vectors[[i for i, _ in transitions]])
 
-    def train(self, transitions: Sequence[Transition], epochs: int = 5) -> ScorerState:
-        """Offline training of the learned scorer from transitions (their cases must be in the bank)."""
-        self.learning.fit(transitions, self._mirror, epochs)
+    def train(self, transitions: Sequence[Transition], epochs: int = 5, on_progress: Progress | None = None) -> ScorerState:
+        """Offline training of the learned scorer from transitions (their cases must be in the bank);
+        `on_progress(done, total, what)` hears of each chunk and epoch."""
+        self.learning.fit(transitions, self._mirror, epochs, on_progress)
         return self.stats().scorer
 
     def wait_trained(self, timeout: float = 60.0) -> bool:

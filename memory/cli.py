@@ -20,7 +20,8 @@ from memento_servers.runtime import Command
 IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one progress line each)
 
 
-def _bank(settings: BankConfig):
+def open_bank(settings: BankConfig):
+    """The `CaseBank` of `settings`; a store it cannot reach becomes a `CaseBankError` naming the URI and what to check."""
     from memento_memory.bank import CaseBank
 
     try:
@@ -73,13 +74,18 @@ def _say(args: argparse.Namespace, text: str) -> None:
         print(f"memento-memory {args.command}: {text}", file=sys.stderr, flush=True)
 
 
+def _progress(args: argparse.Namespace):
+    """The library's `on_progress(done, total, what)` as progress lines."""
+    return lambda done, total, what: _say(args, f"{done} of {total} {what}")
+
+
 @_guarded
 def _import(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.importers import read_cases
 
     with args.file.open(encoding="utf-8") as handle:  # a missing file fails here, before the bank opens
         lines = sum(1 for line in handle if line.strip())
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         created = total = 0
         for batch in _batches(read_cases(args.file, args.source, args.tag), min(IMPORT_BATCH, settings.max_batch)):
             report = bank.write(batch)
@@ -97,7 +103,7 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 def _export(settings: BankConfig, args: argparse.Namespace) -> int:
     if args.file and not args.file.parent.is_dir():
         raise FileNotFoundError(errno.ENOENT, "no such folder to export into", str(args.file.parent))
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         lines = [case.model_dump_json() for case in reversed(bank.list())]
     text = "".join(line + "\n" for line in lines)
     if args.file:
@@ -109,7 +115,7 @@ def _export(settings: BankConfig, args: argparse.Namespace) -> int:
 
 @_guarded
 def _stats(settings: BankConfig, args: argparse.Namespace) -> int:
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         print(bank.stats().model_dump_json(indent=2))
     return 0
 
@@ -124,7 +130,7 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
 @_guarded
 def _search(settings: BankConfig, args: argparse.Namespace) -> int:
     filters = CaseFilters(exclude_task=args.task if args.exclude_same_task else None)
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         print(bank.retrieve(args.task, args.k, args.policy, filters).model_dump_json(indent=2))
     return 0
 
@@ -134,7 +140,7 @@ def _reindex(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.reindex import reindex
 
     _say(args, f"re-embedding every case with {settings.model} (this takes a while for a large bank)...")
-    count = reindex(settings.bank_options())
+    count = reindex(settings.bank_options(), on_progress=_progress(args))
     print(json.dumps({"reindexed": count, "model": settings.model}))
     return 0
 
@@ -149,7 +155,7 @@ def _train_args(parser: argparse.ArgumentParser) -> None:
 def _train(settings: BankConfig, args: argparse.Namespace) -> int:
     from memento_memory.importers import content_id, read_transitions
 
-    with _bank(settings) as bank:
+    with open_bank(settings) as bank:
         known = {case.id for case in bank.list()}
 
         def case_id_for(task: str, plan: Any) -> str | None:
@@ -158,7 +164,7 @@ def _train(settings: BankConfig, args: argparse.Namespace) -> int:
 
         transitions = list(read_transitions(args.file, case_id_for))
         _say(args, f"training the learned policy on {len(transitions)} transitions, {args.epochs} epochs...")
-        state = bank.train(transitions, epochs=args.epochs)
+        state = bank.train(transitions, epochs=args.epochs, on_progress=_progress(args))
         print(json.dumps({"read": len(transitions), **state.model_dump()}))
     return 0
 

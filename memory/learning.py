@@ -31,6 +31,7 @@ from memento_memory.trainer import Batch, OnlineTrainer
 
 log = logging.getLogger(__name__)
 OFFLINE_CHUNK = 256  # offline training scores each chunk before training on it, as online training does
+Progress = Callable[[int, int, str], None]  # (done, total, what is counted), e.g. (256, 1278, "cases re-embedded")
 
 
 def checkpoint_path(config: BankConfig) -> Path:
@@ -124,23 +125,31 @@ class PolicyLearning:
                 self._log_version = before + 1
         self.refresh()
 
-    def fit(self, transitions: Sequence[Transition], mirror: Mirror | None, epochs: int) -> None:
+    def fit(
+        self, transitions: Sequence[Transition], mirror: Mirror | None, epochs: int, on_progress: Progress | None = None
+    ) -> None:
         """Offline training in the calling thread: chunk by chunk, each scored (and recorded) before
-        training on it, then `epochs` passes over everything."""
+        training on it, then `epochs` passes over everything; each chunk and epoch is reported to `on_progress`."""
         known = [t for t in transitions if mirror is not None and t.case_id in mirror.cases]
         if not known:
             raise InvalidCaseError(
                 "none of the transitions refers to a case stored in this bank: import the cases first"
             )
-        tasks = sorted({t.task for t in known})
-        by_task = dict(zip(tasks, self.embedder.embed(tasks)))
+        by_task: dict[str, np.ndarray] = {}
         trainer = self._get()[1]
         for start in range(0, len(known), OFFLINE_CHUNK):
             chunk = known[start : start + OFFLINE_CHUNK]
+            if new := sorted({t.task for t in chunk} - by_task.keys()):
+                by_task.update(zip(new, self.embedder.embed(new)))
             batch = _batch(mirror, chunk, np.stack([by_task[t.task] for t in chunk]))
             self._record(batch, chunk)
             trainer.fit(batch, 1)
-        trainer.fit(tuple(part[:0] for part in batch), epochs)
+            if on_progress:
+                on_progress(start + len(chunk), len(known), "transitions scored and trained on")
+        for epoch in range(epochs):
+            trainer.fit(tuple(part[:0] for part in batch), 1)
+            if on_progress:
+                on_progress(epoch + 1, epochs, "epochs over all transitions")
 
     def relabel(self, written: str, reward: float) -> int:
         """The task written as case `written` got a new reward (a user's rating): its transitions follow."""

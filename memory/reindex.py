@@ -7,12 +7,24 @@ import pyarrow as pa
 
 from memento_memory.config import BankConfig
 from memento_memory.embedding import TextEmbedder
-from memento_memory.learning import checkpoint_path
+from memento_memory.learning import Progress, checkpoint_path
 from memento_memory.store import CaseStore, case_schema, vector_column
 
+BATCH = 256  # texts embedded between two progress reports
 
-def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
-    """Re-embed every case (and transition) with `config.model`; returns the number of cases."""
+
+def _embed(embedder: TextEmbedder, texts: list[str], on_progress: Progress | None, what: str) -> np.ndarray:
+    parts = [np.zeros((0, embedder.dim), np.float32)]
+    for start in range(0, len(texts), BATCH):
+        parts.append(embedder.embed(texts[start : start + BATCH]))
+        if on_progress:
+            on_progress(min(start + BATCH, len(texts)), len(texts), what)
+    return np.concatenate(parts)
+
+
+def reindex(config: BankConfig, embedder: TextEmbedder | None = None, on_progress: Progress | None = None) -> int:
+    """Re-embed every case (and transition) with `config.model`, reporting each batch to `on_progress`;
+    returns the number of cases."""
     embedder = embedder or config.embedder()
     store = CaseStore(config.database(), embedder.model_name, check_model=False)
     if not store.exists():
@@ -20,13 +32,13 @@ def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
     cases = store.read_all()
     transitions = store.read_transitions()
     dim = embedder.dim
-    vectors = embedder.embed(cases.column("task").to_pylist()) if cases.num_rows else np.zeros((0, dim), np.float32)
+    vectors = _embed(embedder, cases.column("task").to_pylist(), on_progress, "cases re-embedded")
     rows = cases.drop_columns(["vector"]).append_column(
         "vector", vector_column(vectors) if len(vectors) else pa.array([], pa.list_(pa.float32(), dim))
     )
     store.overwrite(rows.cast(case_schema(embedder.model_name, dim)), dim)
     if transitions.num_rows:
-        task_vectors = embedder.embed(transitions.column("task").to_pylist())
+        task_vectors = _embed(embedder, transitions.column("task").to_pylist(), on_progress, "transitions re-embedded")
         store.add_transitions(
             transitions.drop_columns(["task_vector"]).append_column("task_vector", vector_column(task_vectors))
         )

@@ -11,7 +11,7 @@ import anyio
 from mcp.server.mcpserver import MCPServer
 from pydantic import Field, JsonValue
 
-from memento_memory.cli import COMMANDS
+from memento_memory.cli import COMMANDS, open_bank
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
 from memento_memory.models import BankStats, Case, CaseFilters, CasePage, DeleteResult, RetrievedCases, WriteReport
@@ -39,11 +39,9 @@ class BankHandle:
         self._lock = threading.Lock()
 
     def get(self):
-        from memento_memory.bank import CaseBank
-
         with self._lock:
             if self._bank is None:
-                self._bank = CaseBank(self.config)
+                self._bank = open_bank(self.config)
             return self._bank
 
     async def run(self, action: Callable[..., T]) -> T:
@@ -63,6 +61,8 @@ MinReward = Annotated[float | None, Field(description="Only cases with reward >=
 
 def build_server(settings: MemorySettings) -> MCPServer:
     handle = BankHandle(settings.bank_options())
+    if settings.local_dir() is None:
+        handle.get()  # an object store is reached at start, so a wrong bucket or endpoint fails here in one line
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:

@@ -28,6 +28,7 @@ CASES = [
     (["memento-memory", "import", "missing.jsonl"], {}, "missing.jsonl"),
     (["memento-memory", "export", "no-folder/cases.jsonl"], {}, "no such folder"),
     (["memento-memory", "--db", "s3://bank/cases", "--model", "feature-hash", "stats"], UNREACHABLE_S3, "AWS_REGION"),
+    (["memento-memory", "--model", "feature-hash", "--db", "s3://bank/cases"], UNREACHABLE_S3, "at s3://bank/cases"),  # serving
     (["memento-documents", "--root", "missing-folder", "--print-config"], {}, "not an existing folder"),
     (["memento-documents", "--root", "/", "--print-config"], {}, "--allow-filesystem-root"),
     (["memento-search", "index", "missing-folder"], {}, "missing-folder"),

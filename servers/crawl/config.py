@@ -9,6 +9,7 @@ from pydantic import Field
 from memento_core.fetch import FetchPolicy
 from memento_core.settings import ServerSettings
 from memento_core.units import mib
+from memento_servers.crawl.errors import CrawlError
 
 
 class CrawlSettings(ServerSettings):
@@ -27,6 +28,9 @@ class CrawlSettings(ServerSettings):
     respect_robots: bool = Field(
         True, description="Refuse URLs disallowed by the site's robots.txt for user_agent (--no-respect-robots: fetch them anyway)."
     )
+    allow_robots_override: bool = Field(
+        False, description="Let a call ignore robots.txt with respect_robots=false (off: such a call is refused)."
+    )
     robots_timeout_s: float = Field(5.0, gt=0, description="Time limit for fetching one robots.txt.")
     convert_timeout_s: float = Field(
         60.0, gt=0, description="Time limit for extracting a page or converting a document (PDF, office) to markdown; "
@@ -41,6 +45,15 @@ class CrawlSettings(ServerSettings):
     cache_ttl_s: float = Field(3600.0, ge=0, description="How long fetched pages stay cached on disk (0: no cache).")
     crawl_max_pages: int = Field(100, ge=1, description="Upper bound on crawl_site's max_pages.")
     crawl_concurrency: int = Field(4, ge=1, le=32, description="Pages fetched at the same time by crawl_site.")
+
+    def robots_for_call(self, respect_robots: bool | None) -> bool | None:
+        """A call's `respect_robots`, refused when it asks to ignore robots.txt and the operator does not allow that."""
+        if respect_robots is False and self.respect_robots and not self.allow_robots_override:
+            raise CrawlError(
+                "this server respects robots.txt and does not let calls ignore it: call again without "
+                "respect_robots=false (its operator can allow it with --allow-robots-override)"
+            )
+        return respect_robots
 
     def fetch_policy(self) -> FetchPolicy:
         return FetchPolicy(

@@ -26,6 +26,7 @@ class CrawlOptions:
     include: list[str] = field(default_factory=list)  # glob patterns on the full URL; any must match
     exclude: list[str] = field(default_factory=list)  # glob patterns on the full URL; none may match
     render: Render = "auto"
+    respect_robots: bool | None = None  # None: the server's setting
 
 
 def _host(url: str) -> str:
@@ -55,7 +56,7 @@ async def crawl(
     loader: PageLoader, start_url: str, options: CrawlOptions, concurrency: int, progress: Progress
 ) -> CrawlResult:
     """Visit up to `options.max_pages` pages breadth-first from `start_url`; every page lands in the cache."""
-    start, _ = await loader.load(start_url, options.render)
+    start, _ = await loader.load(start_url, options.render, options.respect_robots)
     link_filter = LinkFilter(start.final_url, options)
     visited: list[CrawledPage] = [_crawled(start_url, 0, start)]
     seen = {urldefrag(start_url).url, urldefrag(start.final_url).url}
@@ -86,7 +87,7 @@ async def crawl(
         async def visit(slot: int, url: str, depth: int) -> None:
             async with limiter:
                 try:
-                    page, _ = await loader.load(url, options.render)
+                    page, _ = await loader.load(url, options.render, options.respect_robots)
                     results[slot] = (_crawled(url, depth, page), page)
                 except MementoError as exc:  # a fetch refused or a page unreadable
                     status = getattr(exc, "status", None)

@@ -57,22 +57,23 @@ class PageLoader:
         fields = json.loads(data)
         return Extracted(**{**fields, "links": [Link(**link) for link in fields["links"]]})
 
-    async def load(self, url: str, render: Render = "auto") -> tuple[Page, bool]:
-        """The page at `url` and whether it came from the cache (served only if the policy admits it now)."""
-        await self.fetcher.admit(url)
+    async def load(self, url: str, render: Render = "auto", respect_robots: bool | None = None) -> tuple[Page, bool]:
+        """The page at `url` and whether it came from the cache (served only if the policy admits it now);
+        `respect_robots` overrides the policy's for this load."""
+        await self.fetcher.admit(url, respect_robots)
         cached = self.cache.get(url, render)
         if cached is not None:
             if cached.final_url != url:
-                await self.fetcher.admit(cached.final_url)
+                await self.fetcher.admit(cached.final_url, respect_robots)
             return cached, True
-        page = await self._fetch(url, render)
+        page = await self._fetch(url, render, respect_robots)
         self.cache.put(url, render, page)
         return page, False
 
-    async def _fetch(self, url: str, render: Render) -> Page:
+    async def _fetch(self, url: str, render: Render, respect_robots: bool | None) -> Page:
         if render == "browser" and self.browser is None:
             raise CrawlError("the browser is disabled on this server (--no-browser); use render='http' or 'auto'")
-        response = await self.fetcher.fetch(url)
+        response = await self.fetcher.fetch(url, respect_robots=respect_robots)
         fmt = _format_of(response)
         if fmt == "html":
             return await self._html_page(response, render)

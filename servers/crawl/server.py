@@ -37,6 +37,12 @@ RenderMode = Annotated[
     ),
 ]
 
+RespectRobots = Annotated[
+    bool | None,
+    Field(description="false: ignore the site's robots.txt for this call, if the server's operator allows it; "
+          "default: the server's setting (robots.txt respected unless its operator turned that off)."),
+]
+
 
 def build_server(settings: CrawlSettings) -> MCPServer:
     fetcher = Fetcher(settings.fetch_policy())
@@ -87,6 +93,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         include_links: Annotated[
             bool, Field(description=f"Also list the page's links (at most {settings.max_links}).")
         ] = False,
+        respect_robots: RespectRobots = None,
     ) -> PageResult:
         """Read a web page (or a PDF/office/data file by URL) as clean markdown: the main content, without menus,
         ads and footers.
@@ -98,7 +105,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         page order. Pages are cached, so further slices are fast. Fails with a clear error for private or
         internal addresses, 4xx/5xx statuses, timeouts, oversized responses and images.
         """
-        page, from_cache = await loader.load(url, render)
+        page, from_cache = await loader.load(url, render, settings.robots_for_call(respect_robots))
         return page_view(
             page,
             from_cache=from_cache,
@@ -128,6 +135,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
             Field(description="Never follow URLs matching these glob patterns, e.g. ['*/tag/*', '*.zip'].", max_length=20),
         ] = None,
         render: RenderMode = "auto",
+        respect_robots: RespectRobots = None,
     ) -> CrawlResult:
         """Explore a website breadth-first from url, up to max_pages pages, and list what was found.
 
@@ -139,6 +147,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         options = CrawlOptions(
             max_pages=max_pages, max_depth=max_depth, same_domain=same_domain,
             include=include or [], exclude=exclude or [], render=render,
+            respect_robots=settings.robots_for_call(respect_robots),
         )
 
         async def progress(done: int, total: int, current: str) -> None:

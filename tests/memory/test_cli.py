@@ -76,3 +76,31 @@ def test_missing_files_and_folders_are_one_line_errors_and_imports_show_progress
     assert errors("train", str(missing)) == (1, f"memento-memory train: No such file or directory: {missing}")
     assert errors("import", str(MEMENTO_CASES)) == (0, "memento-memory import: 60 of 60 cases read, 60 new")
     assert errors("import", str(MEMENTO_CASES), "--quiet") == (0, "")  # --quiet: no progress lines
+
+
+def test_reindex_and_train_report_each_batch_on_stderr_unless_quiet(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("memento_memory.reindex.BATCH", 50)  # the 60 cases and 141 transitions span several batches
+    monkeypatch.setattr("memento_memory.learning.OFFLINE_CHUNK", 100)
+
+    def progress(*argv: str) -> tuple[int, list[str]]:
+        status = run(SPEC, [*argv, "--db", str(tmp_path / "bank"), "--model", "feature-hash"])
+        return status, capsys.readouterr().err.splitlines()[1:]  # after the start line
+
+    run(SPEC, ["import", str(MEMENTO_CASES), "--quiet", "--db", str(tmp_path / "bank"), "--model", "feature-hash"])
+    assert progress("train", str(MEMENTO_TRAINING), "--epochs", "2") == (0, [
+        "memento-memory train: 100 of 141 transitions scored and trained on",
+        "memento-memory train: 141 of 141 transitions scored and trained on",
+        "memento-memory train: 1 of 2 epochs over all transitions",
+        "memento-memory train: 2 of 2 epochs over all transitions",
+    ])  # fmt: skip
+    assert progress("reindex") == (0, [
+        "memento-memory reindex: 50 of 60 cases re-embedded",
+        "memento-memory reindex: 60 of 60 cases re-embedded",
+        "memento-memory reindex: 50 of 141 transitions re-embedded",
+        "memento-memory reindex: 100 of 141 transitions re-embedded",
+        "memento-memory reindex: 141 of 141 transitions re-embedded",
+    ])  # fmt: skip
+    capsys.readouterr()
+    assert run(SPEC, ["reindex", "--quiet", "--db", str(tmp_path / "bank"), "--model", "feature-hash"]) == 0
+    assert run(SPEC, ["train", str(MEMENTO_TRAINING), "--quiet", "--db", str(tmp_path / "bank"), "--model", "feature-hash"]) == 0
+    assert capsys.readouterr().err == ""  # --quiet: not even the start lines
