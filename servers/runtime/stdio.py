@@ -161,6 +161,15 @@ def _claim(fd: int, replacement: int) -> int:
     return private
 
 
+async def _ready(wait: Any, fd: int) -> None:
+    """Wait until `fd` can be read or written; a regular file or /dev/null (redirected stdio) cannot be
+    polled (EPERM) and never blocks, so it is ready at once."""
+    try:
+        await wait(fd)
+    except PermissionError:
+        await anyio.lowlevel.checkpoint()
+
+
 class Wire:
     """The client's pipes, read and written without threads, tracking unanswered request ids."""
 
@@ -229,7 +238,7 @@ class Wire:
 
     async def _read(self) -> bytes:
         while True:
-            await anyio.wait_readable(self.stdin)
+            await _ready(anyio.wait_readable, self.stdin)
             try:
                 return os.read(self.stdin, 1 << 20)
             except BlockingIOError:
@@ -247,7 +256,7 @@ class Wire:
         data = memoryview(text.encode("utf-8", errors="replace"))
         async with self.writing:
             while data:
-                await anyio.wait_writable(self.stdout)
+                await _ready(anyio.wait_writable, self.stdout)
                 try:
                     data = data[os.write(self.stdout, data) :]
                 except BlockingIOError:

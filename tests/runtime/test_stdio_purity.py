@@ -54,3 +54,17 @@ def test_signal_stops_stdio_server_promptly(signum):
     process.send_signal(signum)
     assert process.wait(timeout=10) == 0
     assert b"shutting down" in process.stderr.read()
+
+
+def test_stdio_redirected_from_and_to_files_is_served(tmp_path):
+    """`server < requests.jsonl > replies.jsonl` (and `< /dev/null`): files cannot be polled, yet they are served."""
+    requests, replies = tmp_path / "requests.jsonl", tmp_path / "replies.jsonl"
+    requests.write_text(json.dumps(INIT) + "\n" + json.dumps({"jsonrpc": "2.0", "id": 2, "method": "ping"}) + "\n")
+    with requests.open("rb") as stdin, replies.open("wb") as stdout:
+        done = subprocess.run([script("memory"), "--db", str(tmp_path / "bank")], stdin=stdin, stdout=stdout,
+                              stderr=subprocess.PIPE, timeout=60)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()[-2000:]
+    assert [json.loads(line)["id"] for line in replies.read_text().splitlines()] == [1, 2]
+    empty = subprocess.run([script("memory"), "--db", str(tmp_path / "bank")], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=60)
+    assert empty.returncode == 0 and empty.stdout == b"" and b"Traceback" not in empty.stderr
