@@ -89,5 +89,8 @@ class History:
 def case_provenance(store: CaseStore, case_id: str, limit: int) -> CaseProvenance:
     """The tasks that retrieved `case_id` (a validated id), newest first, at most `limit` of them."""
     rows = sorted(store.case_transitions(case_id).to_pylist(), key=lambda row: row["created_at"], reverse=True)
-    uses = [CaseUse(**{**row, "reward": round(row["reward"], 6), "run_id": row["run_id"] or "", "from_case": row["from_case"] or ""}) for row in rows[:limit]]
+    uses = [
+        CaseUse(**{**row, "reward": round(row["reward"], 6), "run_id": row["run_id"] or "", "from_case": row["from_case"] or ""})
+        for row in rows[:limit]
+    ]
     return CaseProvenance(case_id=case_id, total=len(rows), uses=uses)

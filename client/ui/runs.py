@@ -170,7 +170,8 @@ def retrieved_by(uses: list[CaseUse]) -> list[dict[str, Any]]:
     written: dict[str, dict[str, dict[str, Any]]] = {}  # run -> case written -> result row
     found = []
     for use in uses:
-        row: dict[str, Any] = {"when": use.created_at, "question": use.task, "reward": use.reward, "run_id": use.run_id, "run": local_run(use.run_id)}
+        row: dict[str, Any] = {"when": use.created_at, "question": use.task, "reward": use.reward, "run_id": use.run_id}
+        row["run"] = local_run(use.run_id)
         if row["run"]:
             if row["run"] not in written:
                 written[row["run"]] = {r["case_id"]: r for r in results(run_folder(row["run"])) if r.get("case_id")}
