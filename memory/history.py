@@ -9,14 +9,18 @@ Only the latest 2 x `gate_window` rows are kept: the gate looks no further back.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from memento_memory.config import BankConfig
 from memento_memory.gate import gate_state
-from memento_memory.models import GateState
+from memento_memory.models import CaseProvenance, CaseUse, GateState
 from memento_memory.utility import Utilities
+
+if TYPE_CHECKING:
+    from memento_memory.store import CaseStore
 
 
 class History:
@@ -80,3 +84,13 @@ class History:
                 tasks.append((case, [case_id], reward))
         for case, retrieved, reward in tasks:
             self.utilities.observe(case, retrieved, reward, self.case_reward)
+
+
+def case_provenance(store: CaseStore, case_id: str, limit: int) -> CaseProvenance:
+    """The tasks that retrieved `case_id` (a validated id), newest first, at most `limit` of them."""
+    rows = sorted(store.case_transitions(case_id).to_pylist(), key=lambda row: row["created_at"], reverse=True)
+    uses = [
+        CaseUse(**{**row, "reward": round(row["reward"], 6), "run_id": row["run_id"] or "", "from_case": row["from_case"] or ""})
+        for row in rows[:limit]
+    ]
+    return CaseProvenance(case_id=case_id, total=len(rows), uses=uses)

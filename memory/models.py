@@ -120,6 +120,21 @@ class Transition(BaseModel):
     from_case: str = ""
 
 
+class CaseUse(Transition):
+    """One retrieval of a case: the task that retrieved it, the reward that task got, its run, the case
+    written for the task (`from_case`) and when it was recorded."""
+
+    created_at: datetime = Field(description="When the transition was recorded (UTC).")
+
+
+class CaseProvenance(BaseModel):
+    """The tasks that retrieved one case, newest first: the learning transitions of the case."""
+
+    case_id: str
+    total: int = Field(description="How many recorded tasks retrieved the case (all, not just those returned).")
+    uses: list[CaseUse] = Field(description="The latest of them, newest first, at most `limit`.")
+
+
 class GateState(BaseModel):
     """Whether the learned policy may reorder similarity's shortlist, and the evidence."""
 

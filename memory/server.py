@@ -14,7 +14,17 @@ from pydantic import Field, JsonValue
 from memento_memory.cli import COMMANDS, open_bank
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
-from memento_memory.models import BankStats, Case, CaseFilters, CasePage, DeleteResult, RetrievedCases, WriteReport
+from memento_memory.models import (
+    BankStats,
+    Case,
+    CaseFilters,
+    CasePage,
+    CaseProvenance,
+    DeleteResult,
+    RetrievedCases,
+    WriteReport,
+)
+from memento_memory.validation import check_id
 from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
 SUMMARY = "Case memory for agents: retrieve past cases to plan with, write finished tasks as cases."
@@ -211,6 +221,19 @@ def build_server(settings: MemorySettings) -> MCPServer:
             )
 
         return await handle.run(page)
+
+    @server.tool(title="Case provenance", annotations=annotations(read_only=True, open_world=False))
+    async def case_provenance(
+        case_id: CaseId,
+        limit: Annotated[int, Field(description="At most this many tasks, newest first.", ge=1, le=500)] = 50,
+    ) -> CaseProvenance:
+        """Which tasks retrieved a case and the reward each got (its learning transitions), newest first,
+        with the run and the case written for each task. A deleted case keeps its history; a case no task
+        retrieved has total 0."""
+        from memento_memory.history import case_provenance as provenance_of  # numpy and arrow: on first use
+
+        check_id(case_id)
+        return await handle.run(lambda bank: provenance_of(bank.store, case_id, limit))
 
     @server.tool(title="Memory stats", annotations=annotations(read_only=True, open_world=False))
     async def memory_stats() -> BankStats:

@@ -60,6 +60,7 @@ LATER_TRANSITION_COLUMNS = {
     "gate_open": "CAST(NULL AS BOOLEAN)",  # whether the learned ranking was in use when it was recorded
 }
 LOG_COLUMNS = ["case_id", "reward", "from_case", "p_learned", "p_prior", "gate_open", "created_at"]
+USE_COLUMNS = ["task", "case_id", "reward", "run_id", "from_case", "created_at"]
 
 
 def transition_schema(dim: int) -> pa.Schema:
@@ -246,6 +247,12 @@ class CaseStore:
             return transition_schema(self.dim or 1).empty_table().select(LOG_COLUMNS)
         rows = self.transitions.search().select(LOG_COLUMNS).limit(None).to_arrow()
         return rows.take(pa.compute.sort_indices(rows, [("created_at", "ascending")]))
+
+    def case_transitions(self, case_id: str) -> pa.Table:
+        """The transitions that retrieved `case_id` (validated: no quotes), without vectors, in no order."""
+        if not self.exists() or self.transitions is None:
+            return transition_schema(self.dim or 1).empty_table().select(USE_COLUMNS)
+        return self.transitions.search().where(f"case_id = '{case_id}'").select(USE_COLUMNS).limit(None).to_arrow()
 
     def relabel_transitions(self, from_case: str, reward: float) -> int:
         """Give the transitions of the task written as `from_case` a new reward; returns how many."""

@@ -48,6 +48,7 @@ CONTRACT = {
         "delete_case": {"case_id": "string"},
         "get_case": {"case_id": "string"},
         "list_cases": {"offset": "integer?", "limit": "integer?", "tags": "array[string]?", "source": "string | null?", "min_reward": "number | null?", "trust": "string?"},
+        "case_provenance": {"case_id": "string", "limit": "integer?"},
         "memory_stats": {},
         "server_info": {},
     },

@@ -6,6 +6,9 @@
     iter-N/trajectories.jsonl  the events of each task
     memory_stats.json    the case bank and learned policy when the run ended (memento_memory's BankStats)
     ratings.jsonl        `memento rate` verdicts: task, iteration, case_id, old_reward, new_reward, time
+    progress.json        while an eval runs: its iteration, tasks started and finished, and the tasks in
+                         flight (id, attempt, question, started: epoch seconds), rewritten whole as each
+                         task starts and ends
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG, TASKS, MEMORY_STATS, RATINGS = "config.json", "tasks.jsonl", "memory_stats.json", "ratings.jsonl"
+PROGRESS = "progress.json"
 RESULTS, TRAJECTORIES = "results.jsonl", "trajectories.jsonl"
 
 

@@ -24,6 +24,7 @@ from memento_client.eval.items import Item, data_uri, task_notes
 from memento_client.eval.runfiles import (
     CONFIG,
     MEMORY_STATS,
+    PROGRESS,
     RESULTS,
     TRAJECTORIES,
     cut_torn_line,
@@ -164,6 +165,30 @@ class ResultWriter:
         self.trajectories.close()
 
 
+class InFlight:
+    """The iteration's tasks running now, recorded in progress.json (written whole) as each starts and
+    ends, so a live view can show the questions in flight rather than guess them."""
+
+    def __init__(self, run: Path, iteration: int, finished: int):
+        self.path, self.iteration = run / PROGRESS, iteration
+        self.started = self.finished = finished  # attempts already done before this process count as both
+        self.tasks: dict[tuple[str, int], dict[str, Any]] = {}
+
+    def start(self, item: Item, attempt: int) -> None:
+        self.started += 1
+        self.tasks[(item.id, attempt)] = {"id": item.id, "attempt": attempt, "question": item.question, "started": time.time()}
+        self._write()
+
+    def end(self, item: Item, attempt: int) -> None:
+        self.finished += 1
+        self.tasks.pop((item.id, attempt), None)
+        self._write()
+
+    def _write(self) -> None:
+        record = {"iteration": self.iteration, "started": self.started, "finished": self.finished, "in_flight": list(self.tasks.values())}
+        write_json(self.path, record)
+
+
 async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: Progress | None = None) -> int:
     """Run the attempts of one iteration's tasks not yet done; returns how many ran."""
     folder = plan.out / f"iter-{iteration}"
@@ -171,11 +196,11 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
     done = {(row["id"], row.get("attempt", 1)) for row in read_jsonl(folder / RESULTS)}
     todo = [(item, n) for n in range(1, plan.attempts + 1) for item in plan.items if (item.id, n) not in done]
     limiter = anyio.CapacityLimiter(plan.concurrency)
-    finished = len(done)
+    in_flight = InFlight(plan.out, iteration, len(done))
 
     async def one(item: Item, attempt: int) -> None:
-        nonlocal finished
         async with limiter:
+            in_flight.start(item, attempt)
             try:
                 with task_images([data_uri(ref) for ref in item.images] if plan.vision else []):
                     outcome: Any = await agent.run(
@@ -193,9 +218,9 @@ async def run_iteration(agent: Agent, plan: EvalPlan, iteration: int, progress: 
             row = result_row(item, iteration, outcome, attempt)
             row["reward"] = await benchmark_reward(agent, row)
             await writer.write(row, events)
-            finished += 1
+            in_flight.end(item, attempt)
             if progress:
-                progress(iteration, finished, row)
+                progress(iteration, in_flight.finished, row)
 
     try:
         async with anyio.create_task_group() as group:

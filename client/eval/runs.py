@@ -10,11 +10,13 @@ from typing import Any
 from memento_client.eval.report import run_summary
 from memento_client.eval.runfiles import (
     CONFIG,
+    PROGRESS,
     RESULTS,
     TRAJECTORIES,
     iteration_dirs,
     iteration_number,
     read_config,
+    read_json,
     read_jsonl,
     read_tasks,
 )
@@ -98,3 +100,14 @@ def trajectories(run: Path, task: str | None = None) -> list[dict[str, Any]]:
             if wanted is None or row["id"] == wanted:
                 found[(iteration, row["id"], row.get("attempt", 1))] = {**row, "iteration": iteration}
     return list(found.values())
+
+
+def in_flight(run: Path) -> list[dict[str, Any]]:
+    """The tasks an eval recorded as running (progress.json), first started first; none for runs made
+    before it was recorded, or when a torn or foreign file cannot be read."""
+    try:
+        record = read_json(run / PROGRESS) or {}
+        tasks = [{k: t[k] for k in ("id", "attempt", "question", "started")} for t in record.get("in_flight", [])]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return []
+    return sorted(tasks, key=lambda t: t["started"])

@@ -9,11 +9,12 @@ from typing import Any
 from memento_client.loop import cases
 from memento_client.mcp.host import Host
 from memento_core.errors import ConfigError
-from memento_memory.models import ID_PATTERN, BankStats, Case, CasePage, DeleteResult, RetrievedCases
+from memento_memory.models import ID_PATTERN, BankStats, Case, CasePage, CaseProvenance, DeleteResult, RetrievedCases
 
 CASE_ID = re.compile(ID_PATTERN)
 POLICIES = ("similarity", "learned")
 MAX_K = 50
+PROVENANCE_LIMIT = 200  # the latest tasks a case page lists
 
 
 def case_id(value: str) -> str:
@@ -54,6 +55,11 @@ async def browse(
 
 async def get(host: Host, case: str) -> Case:
     return await cases.call(host, cases.GET, {"case_id": case_id(case)}, Case)
+
+
+async def provenance(host: Host, case: str) -> CaseProvenance:
+    """The tasks that retrieved `case`, newest first, as the bank recorded them (its transitions)."""
+    return await cases.call(host, "case_provenance", {"case_id": case_id(case), "limit": PROVENANCE_LIMIT}, CaseProvenance)
 
 
 async def change(host: Host, case: str, action: str, reward: float | None = None) -> Case | DeleteResult:

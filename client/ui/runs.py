@@ -13,6 +13,7 @@ from memento_client.eval.report import run_summary
 from memento_client.eval.runfiles import (
     CONFIG,
     MEMORY_STATS,
+    PROGRESS,
     RESULTS,
     iteration_dirs,
     iteration_number,
@@ -22,6 +23,7 @@ from memento_client.eval.runfiles import (
     read_tasks,
 )
 from memento_core.errors import ConfigError
+from memento_memory.models import CaseUse
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 SUMMARY = "summary.json"  # written by the report when an eval finishes
@@ -53,12 +55,13 @@ def results(run: Path) -> list[dict[str, Any]]:
 
 
 def _last_change(run: Path) -> float:
-    files = [run / "config.json", *(d / RESULTS for d in iteration_dirs(run))]
+    files = [run / CONFIG, run / PROGRESS, *(d / RESULTS for d in iteration_dirs(run))]
     return max((f.stat().st_mtime for f in files if f.exists()), default=0.0)
 
 
 def progress(run: Path) -> dict[str, Any]:
-    """How far the run is: tasks done of tasks planned, its status, and the latest finished questions."""
+    """How far the run is: tasks done of tasks planned, its status, the questions in flight (as the eval
+    records them) and the latest finished ones."""
     config = read_config(run)
     tasks = read_tasks(run) or []
     rows = results(run)
@@ -71,7 +74,6 @@ def progress(run: Path) -> dict[str, Any]:
         status = "interrupted"
     done_ids = {(r["iteration"], r["id"]) for r in rows}
     iteration = max((r["iteration"] for r in rows), default=1)
-    waiting = [t["question"] for t in tasks if (iteration, t["id"]) not in done_ids]
     latest = sorted(rows, key=lambda r: (r["iteration"], r.get("seconds") or 0))[-5:]
     return {
         "run": run.name,
@@ -80,7 +82,7 @@ def progress(run: Path) -> dict[str, Any]:
         "planned": max(planned, len(done_ids)),
         "iteration": iteration,
         "latest": [_brief(r) for r in reversed(latest)],
-        "waiting": waiting[:5] if status == "running" else [],
+        "running": runs.in_flight(run) if status == "running" else [],
     }
 
 
@@ -154,14 +156,29 @@ def compare(a: Path, b: Path) -> dict[str, Any]:
     return {"a": a.name, "b": b.name, "tasks": [{"id": i, "a": left.get(i), "b": right.get(i)} for i in ids if i in left or i in right]}
 
 
-def case_provenance(case_id: str) -> list[dict[str, Any]]:
-    """The tasks of local runs that retrieved case `case_id`, with their rewards."""
+def local_run(run_id: str) -> str | None:
+    """The name of the local run folder `run_id` names, when this machine has it (a name only, never a path)."""
+    try:
+        return run_folder(run_id).name if run_id else None
+    except UnknownRun:
+        return None
+
+
+def retrieved_by(uses: list[CaseUse]) -> list[dict[str, Any]]:
+    """The bank's record of the tasks that retrieved a case, each linked to its local run and task (the
+    result row that wrote the task's case) where this machine has them."""
+    written: dict[str, dict[str, dict[str, Any]]] = {}  # run -> case written -> result row
     found = []
-    for row in runs.list_runs():
-        folder = runs.runs_root() / row["run"]
-        for r in results(folder):
-            if case_id in (r.get("retrieved_case_ids") or []):
-                found.append({"run": folder.name, **_brief(r)})
+    for use in uses:
+        row: dict[str, Any] = {"when": use.created_at, "question": use.task, "reward": use.reward, "run_id": use.run_id}
+        row["run"] = local_run(use.run_id)
+        if row["run"]:
+            if row["run"] not in written:
+                written[row["run"]] = {r["case_id"]: r for r in results(run_folder(row["run"])) if r.get("case_id")}
+            local = written[row["run"]].get(use.from_case)
+            if local:
+                row |= {"id": local["id"], "iteration": local["iteration"], "em": local.get("em")}
+        found.append(row)
     return found
 
 

@@ -164,16 +164,15 @@ async def bank_list(request: Request) -> Any:
 
 @api
 async def case_detail(request: Request) -> Any:
-    case = await bank.get(_host(request), request.path_params["case"])
-    return {"case": case.model_dump(mode="json"), "retrieved_by": runs.case_provenance(case.id), "written_by": _writer(case.run_id)}
-
-
-def _writer(run_id: str) -> str | None:
-    """The local run that wrote a case, when there is one (a name only; never a path)."""
+    """A case, the tasks that retrieved it (the bank's record, linked to local runs), and the run that wrote it."""
+    host = _host(request)
+    case = await bank.get(host, request.path_params["case"])
+    found: dict[str, Any] = {"case": case.model_dump(mode="json"), "written_by": runs.local_run(case.run_id)}
     try:
-        return runs.run_folder(run_id).name if run_id else None
-    except runs.UnknownRun:
-        return None
+        used = await bank.provenance(host, case.id)
+    except ClientError as exc:  # e.g. a memory server older than the tool: the case still shows
+        return {**found, "retrieved_by": [], "used_total": None, "provenance_error": str(exc)}
+    return {**found, "retrieved_by": runs.retrieved_by(used.uses), "used_total": used.total, "provenance_error": None}
 
 
 @api

@@ -80,3 +80,34 @@ async def test_mistakes_come_back_as_actionable_tool_errors(transport, tmp_path)
             assert "nothing to update" in error_text(await call("update_case", {"case_id": "missing"}))
             assert "invalid case id" in error_text(await call("delete_case", {"case_id": "a b"}))
             assert "k must be between" in error_text(await call("retrieve_cases", {"task": "t", "k": 999}))
+
+
+async def test_case_provenance_returns_the_tasks_that_retrieved_a_case_newest_first(tmp_path):
+    args = ["--db", str(tmp_path / "bank"), "--model", "feature-hash"]
+    with anyio.fail_after(120):
+        async with connect("memory", "stdio", args=args) as client:
+            call = client.call_tool
+            await call("write_case", {"task": "What is the capital of France?", "reward": 1.0, "case_id": "france"})
+            await call("write_case", {"task": "What is the capital of Spain?", "reward": 0.0, "case_id": "spain"})
+            assert payload(await call("case_provenance", {"case_id": "france"})) == {"case_id": "france", "total": 0, "uses": []}
+            for n, (task, reward) in enumerate([("Capital of Italy?", 1.0), ("Capital of Peru?", 0.0), ("Capital of Chad?", 0.5)]):
+                await call("write_case", {
+                    "task": task, "reward": reward, "case_id": f"task-{n}", "run_id": f"run-{n}",
+                    "retrieved_case_ids": ["france", "spain"] if n != 1 else ["france"],
+                })  # fmt: skip
+            found = payload(await call("case_provenance", {"case_id": "spain"}))
+            assert found["total"] == 2
+            assert [(u["task"], u["reward"], u["run_id"], u["from_case"]) for u in found["uses"]] == [
+                ("Capital of Chad?", 0.5, "run-2", "task-2"), ("Capital of Italy?", 1.0, "run-0", "task-0"),
+            ]  # fmt: skip
+            latest = payload(await call("case_provenance", {"case_id": "france", "limit": 2}))
+            assert latest["total"] == 3 and [u["task"] for u in latest["uses"]] == ["Capital of Chad?", "Capital of Peru?"]
+            assert latest["uses"][0]["created_at"] >= latest["uses"][1]["created_at"]
+
+            await call("update_case", {"case_id": "task-1", "reward": 1.0})  # a corrected verdict relabels the task's transitions
+            relabelled = payload(await call("case_provenance", {"case_id": "france"}))["uses"]
+            assert [u["reward"] for u in relabelled] == [0.5, 1.0, 1.0]
+            await call("delete_case", {"case_id": "france"})
+            assert payload(await call("case_provenance", {"case_id": "france"}))["total"] == 3  # history outlives the case
+            assert "invalid case id" in error_text(await call("case_provenance", {"case_id": "x' OR '1'='1"}))
+            assert "limit" in error_text(await call("case_provenance", {"case_id": "spain", "limit": 0}))

@@ -5,6 +5,7 @@ case (it leaves retrieval), memory health, and an eval's progress arriving live.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 
@@ -12,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from memento_client.eval.runfiles import read_jsonl
-from tests.ui.conftest import OFF, SIMILARITY, eval_args, eval_process, snap
+from tests.ui.conftest import OFF, QUESTIONS, SIMILARITY, eval_args, eval_process, snap
 
 pytestmark = pytest.mark.browser
 
@@ -77,7 +78,12 @@ def test_trajectory_timeline_links_cases_and_tool_calls(page, ui):
     provenance = page.locator("#provenance tbody tr")
     provenance.first.wait_for()
     assert page.locator("h1").inner_text() == f"Case {case}"
-    assert any(row.startswith(SIMILARITY) and "\tq1\t2\t" in row for row in provenance.all_inner_texts())
+    rows = [row.split("\t") for row in provenance.all_inner_texts()]  # when, run, task, iteration, question, reward, EM
+    assert [SIMILARITY, "q1", "2", "Capital of France?"] in [row[1:5] for row in rows]  # the bank's record, linked to the local task
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row[0]) for row in rows)  # when the bank recorded it
+    page.locator("#provenance tbody tr", has_text="Capital of France?").locator('a[href*="/task/q1/2"]').click()
+    page.locator("#timeline").wait_for()
+    assert page.url.endswith(f"#/run/{SIMILARITY}/task/q1/2")
 
 
 def test_compare_two_runs_task_by_task(page, ui):
@@ -161,7 +167,7 @@ def test_memory_health_shows_the_bank_and_the_learned_policy(page, ui):
 
 
 def test_a_running_eval_updates_live(page, ui, home, fake, workspace):
-    fake.responder.delay = 0.1  # each model reply takes a while, so the run lasts a few seconds
+    fake.responder.delay = 0.25  # each model reply takes a while, so the run lasts a few seconds
     name = "eval-live"
     process = eval_process(home, fake, eval_args(workspace, home / "data" / "runs" / name, "toy.json", "--memory", "off", "--concurrency", "1"))
     try:
@@ -174,17 +180,26 @@ def test_a_running_eval_updates_live(page, ui, home, fake, workspace):
         page.locator(f'tr[data-run="{name}"] a').click()
         page.locator('#live[data-status="running"]').wait_for()
         page.evaluate("window.notReloaded = true")
-        seen = set()
+        seen, flying = set(), []  # progress values; the in-flight task ids, in the order they were shown
         while page.locator('#live[data-status="finished"]').count() == 0:
             assert time.monotonic() < deadline, f"no end seen; progress seen: {seen}"
             bar = page.locator("#live [role=progressbar]")
             if bar.count():
                 seen.add(int(bar.get_attribute("aria-valuenow") or 0))
+            now = page.locator("#live ul.running li").evaluate_all("items => items.map((li) => [li.dataset.task, li.textContent])")
+            for task, text in now:
+                assert "running" in text and next(q["question"] for q in QUESTIONS if q["id"] == task) in text
+                if not flying or flying[-1] != task:
+                    flying.append(task)
             page.wait_for_timeout(50)
         assert {1, 2, 3} & seen, f"no intermediate progress seen: {seen}"  # steps arrived one by one
+        assert len(flying) >= 2 and len(set(flying)) == len(flying), flying  # one at a time (concurrency 1): each came and went
         assert "4/4 tasks" in page.locator("#live").inner_text()
+        assert page.locator("#live ul.running").count() == 0  # nothing in flight once it finished
         assert page.evaluate("window.notReloaded") is True  # by server-sent events, not by reloading
         assert process.wait(30) == 0
+        record = json.loads((home / "data" / "runs" / name / "progress.json").read_text())
+        assert (record["started"], record["finished"], record["in_flight"]) == (4, 4, [])
     finally:
         fake.responder.delay = 0.0
         if process.poll() is None:

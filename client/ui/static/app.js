@@ -135,9 +135,10 @@ async function pageRuns(main) {
   const compare = h("button", { id: "compare", disabled: true, onclick: () => { const [a, b] = [...picked]; location.hash = `#/compare/${enc(a)}/${enc(b)}`; } }, "Compare the two selected runs");
   const body = rows.map((r) => {
     const box = h("input", { type: "checkbox", "aria-label": `select ${r.run}`, onchange: (e) => { e.target.checked ? picked.add(r.run) : picked.delete(r.run); compare.disabled = picked.size !== 2; } });
-    const progress = h("td", { class: "progress" }, progressBar(r.done, r.planned), ` ${r.done}/${r.planned}`);
+    const progressOf = (p) => [progressBar(p.done, p.planned), ` ${p.done}/${p.planned}`, p.running.length ? h("div", { class: "muted now" }, "now: ", p.running.map((t) => t.question).join(" · ")) : null];
+    const progress = h("td", { class: "progress" }, progressOf(r));
     const status = h("span", { class: `badge ${r.status}` }, r.status);
-    if (r.status === "running") follow(r.run, (p) => { progress.replaceChildren(progressBar(p.done, p.planned), ` ${p.done}/${p.planned}`); status.textContent = p.status; status.className = `badge ${p.status}`; });
+    if (r.status === "running") follow(r.run, (p) => { progress.replaceChildren(...progressOf(p).filter(Boolean)); status.textContent = p.status; status.className = `badge ${p.status}`; });
     return h("tr", { "data-run": r.run }, h("td", {}, box), h("td", {}, runLink(r.run)), h("td", {}, r.kind), h("td", {}, status), progress,
       h("td", {}, r.memory ?? "–"), numCell(r.em), numCell(r.f1), numCell(r.cost_usd, 4), h("td", { class: "num" }, r.tokens), h("td", { class: "num" }, secs(r.wall_seconds)),
       h("td", {}, r.created), h("td", { class: "muted" }, String(r.what).slice(0, 60)));
@@ -155,7 +156,7 @@ function follow(run, update) {
 function liveBox(p) {
   return h("div", { id: "live", "data-status": p.status },
     h("p", {}, h("span", { class: `badge ${p.status}` }, p.status), " ", progressBar(p.done, p.planned), ` ${p.done}/${p.planned} tasks · iteration ${p.iteration}`),
-    p.waiting.length ? h("p", { class: "muted" }, "not finished yet: ", p.waiting.join(" · ")) : null,
+    p.running.length ? h("ul", { class: "running", "aria-label": "in flight" }, p.running.map((t) => h("li", { "data-task": t.id }, `running ${secs(Date.now() / 1000 - t.started)} · ${t.id}${t.attempt > 1 ? ` (attempt ${t.attempt})` : ""} · ${t.question}`))) : null,
     p.latest.length ? h("ul", { class: "latest" }, p.latest.map((r) => h("li", {}, `iter ${r.iteration} · ${r.question} → ${r.answer ?? "(no answer)"} `, h("span", { class: r.em ? "good" : "bad" }, r.error ? "error" : `EM ${fmt(r.em, 0)} F1 ${fmt(r.f1, 2)}`)))) : null);
 }
 
@@ -319,7 +320,11 @@ async function pageCase(main, id) {
     try { await api(`/api/bank/cases/${enc(id)}`, { body }); showError(""); if (body.action === "delete") location.hash = "#/bank"; else route(); } catch (err) { showError(err.message); }
   };
   const reward = h("input", { type: "number", min: 0, max: 1, step: 0.1, value: c.reward, id: "reward-input", "aria-label": "new reward" });
-  const provenance = d.retrieved_by.map((r) => h("tr", {}, h("td", {}, runLink(r.run)), h("td", {}, link(`#/run/${enc(r.run)}/task/${enc(r.id)}/${r.iteration}`, r.id)), h("td", {}, r.iteration), h("td", {}, r.question), numCell(r.reward, 2), numCell(r.em, 0)));
+  const provenance = d.retrieved_by.map((r) => h("tr", {}, h("td", {}, String(r.when).slice(0, 19).replace("T", " ")), h("td", {}, r.run ? runLink(r.run) : (r.run_id || "–")),
+    h("td", {}, r.id ? link(`#/run/${enc(r.run)}/task/${enc(r.id)}/${r.iteration}`, r.id) : "–"), h("td", {}, r.iteration ?? "–"), h("td", {}, r.question), numCell(r.reward, 2), numCell(r.em, 0)));
+  const shown = d.provenance_error ? h("p", { class: "muted", id: "provenance-error" }, `provenance unavailable: ${d.provenance_error}`)
+    : provenance.length ? [table(["when", "run", "task", "iteration", "question", "reward", "EM"], provenance, { id: "provenance" }), d.used_total > provenance.length ? h("p", { class: "muted" }, `the latest ${provenance.length} of ${d.used_total}`) : null]
+    : h("p", { class: "muted" }, "no task retrieved it yet");
   fill(main, 
     h("h1", {}, "Case ", c.id), h("p", {}, h("span", { class: `badge ${c.trust}`, id: "trust" }, c.trust), " ", c.outcome, " · source ", c.source || "–", " · run ", d.written_by ? runLink(d.written_by) : (c.run_id || "–"), " · tags ", c.tags.join(", ") || "–"),
     h("div", { class: "cards" }, card("reward", fmt(c.reward, 2)), card("created", c.created_at.slice(0, 19)), card("updated", c.updated_at.slice(0, 19))),
@@ -329,7 +334,7 @@ async function pageCase(main, id) {
       h("button", { id: "delete", class: "danger", onclick: () => act({ action: "delete" }, `Delete case ${c.id} for good?`) }, "Delete")),
     h("h2", {}, "Task"), h("p", {}, c.task), h("h2", {}, "Plan"), h("pre", {}, JSON.stringify(c.plan, null, 2)), h("h2", {}, "Answer"), h("p", {}, c.answer || "–"),
     c.summary ? [h("h2", {}, "Summary"), h("p", {}, c.summary)] : null,
-    h("h2", {}, "Retrieved by (tasks of the local runs)"), provenance.length ? table(["run", "task", "iteration", "question", "reward", "EM"], provenance, { id: "provenance" }) : h("p", { class: "muted" }, "no local run retrieved it"),
+    h("h2", {}, "Retrieved by (the bank's record; runs and tasks link where this machine has them)"), shown,
     h("p", { class: "muted" }, "Learned score and utility depend on the task asked: search the bank to see them for a task."));
 }
 
