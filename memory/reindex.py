@@ -14,7 +14,7 @@ from memento_memory.store import CaseStore, case_schema, vector_column
 def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
     """Re-embed every case (and transition) with `config.model`; returns the number of cases."""
     embedder = embedder or config.embedder()
-    store = CaseStore(config.database(), embedder.model_name, check_model=False)
+    store = CaseStore(config.database(), embedder.model_name, check_model=False, storage=config.storage_options())
     if not store.exists():
         return 0
     cases = store.read_all()

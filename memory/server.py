@@ -15,6 +15,7 @@ from memento_memory.cli import COMMANDS
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
 from memento_memory.models import BankStats, Case, CaseFilters, CasePage, DeleteResult, RetrievedCases, WriteReport
+from memento_memory.storage import check_conditional_puts
 from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
 SUMMARY = "Case memory for agents: retrieve past cases to plan with, write finished tasks as cases."
@@ -62,6 +63,7 @@ MinReward = Annotated[float | None, Field(description="Only cases with reward >=
 
 
 def build_server(settings: MemorySettings) -> MCPServer:
+    check_conditional_puts(settings.database(), settings.storage_options())  # refuse a lossy store at start
     handle = BankHandle(settings.bank_options())
 
     @asynccontextmanager
