@@ -156,7 +156,7 @@ def test_a_stdio_server_whose_client_vanished_exits_quietly(tmp_path):
     server.stdin.flush()
     time.sleep(1.0)
     server.stdin.close()
-    assert server.wait(30) in (0, -signal.SIGPIPE, 128 + signal.SIGPIPE)
+    assert server.wait(30) == 0
     stderr = server.stderr.read().decode()
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 
