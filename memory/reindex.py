@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from memento_memory.checkpoint import checkpoint_for
 from memento_memory.config import BankConfig
 from memento_memory.embedding import TextEmbedder
-from memento_memory.learning import checkpoint_path
 from memento_memory.store import CaseStore, case_schema, vector_column
 
 
@@ -30,5 +30,5 @@ def reindex(config: BankConfig, embedder: TextEmbedder | None = None) -> int:
         store.add_transitions(
             transitions.drop_columns(["task_vector"]).append_column("task_vector", vector_column(task_vectors))
         )
-    checkpoint_path(config).unlink(missing_ok=True)  # its features came from the old model
+    checkpoint_for(config).delete()  # its features came from the old model
     return cases.num_rows

@@ -58,30 +58,17 @@ def check_conditional_puts(uri: str, options: Mapping[str, str]) -> None:
     """Refuse a plain s3:// bank whose store ignores `If-None-Match` (or that cannot be reached)."""
     if scheme(uri) != "s3":
         return
-    try:
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError
-        from botocore.session import get_session
-    except ImportError as exc:
-        raise StorageError("an s3:// case bank needs botocore: pip install 'memento-mcp[s3]'") from exc
+    client = s3_client(options)
+    from botocore.exceptions import BotoCoreError, ClientError
+
     parts = urlsplit(uri)
     key = f"{parts.path.strip('/')}/_memento_probe/{uuid.uuid4().hex}".lstrip("/")
-    client = get_session().create_client(
-        "s3",
-        endpoint_url=options.get("endpoint"),
-        region_name=options.get("region") or "us-east-1",
-        aws_access_key_id=options.get("aws_access_key_id"),
-        aws_secret_access_key=options.get("aws_secret_access_key"),
-        aws_session_token=options.get("aws_session_token"),
-        config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=10,
-                      s3={"addressing_style": "path"} if options.get("endpoint") else {}),
-    )
     try:
         client.put_object(Bucket=parts.netloc, Key=key, Body=b"1", IfNoneMatch="*")
         try:
             client.put_object(Bucket=parts.netloc, Key=key, Body=b"2", IfNoneMatch="*")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict", "412"):
                 return
             raise
         finally:
@@ -91,4 +78,25 @@ def check_conditional_puts(uri: str, options: Mapping[str, str]) -> None:
     raise StorageError(
         f"the object store behind {uri} ignores conditional writes (If-None-Match), so concurrent writers would "
         "silently lose cases: use a store that honours them (AWS S3, recent MinIO) or s3+ddb:// with a DynamoDB table"
+    )
+
+
+def s3_client(options: Mapping[str, str]):
+    """A botocore S3 client for the bank's store, configured as LanceDB is."""
+    try:
+        from botocore.config import Config
+        from botocore.session import get_session
+    except ImportError as exc:
+        raise StorageError("an s3:// case bank needs botocore: pip install 'memento-mcp[s3]'") from exc
+    return get_session().create_client(
+        "s3",
+        endpoint_url=options.get("endpoint"),
+        region_name=options.get("region") or "us-east-1",
+        aws_access_key_id=options.get("aws_access_key_id"),
+        aws_secret_access_key=options.get("aws_secret_access_key"),
+        aws_session_token=options.get("aws_session_token"),
+        config=Config(
+            retries={"max_attempts": 2}, connect_timeout=5, read_timeout=10,
+            s3={"addressing_style": "path"} if options.get("endpoint") else {},
+        ),
     )

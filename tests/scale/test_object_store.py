@@ -116,9 +116,10 @@ def test_an_unreachable_store_is_a_one_line_error(s3, monkeypatch):
 
 
 @pytest.mark.anyio
-async def test_servers_configured_by_the_storage_table_share_one_bank(s3, tmp_path):
+async def test_servers_configured_by_the_storage_table_share_one_bank(s3, tmp_path, monkeypatch):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)  # only the config file says where the store is
     uri = s3.bank()
-    endpoint_only = {"AWS_ENDPOINT_URL": "", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
     config = tmp_path / "memento.toml"
     config.write_text(
         f'[memory]\ndb = "{uri}"\nmodel = "feature-hash"\nrefresh_interval_s = 0.2\n'
@@ -126,7 +127,7 @@ async def test_servers_configured_by_the_storage_table_share_one_bank(s3, tmp_pa
         'aws_access_key_id = "testing"\naws_secret_access_key = "testing"\n'
     )
     args = ["--config", str(config)]
-    async with connect("memory", args=args, env=endpoint_only) as first, connect("memory", args=args, env=endpoint_only) as second:
+    async with connect("memory", args=args) as first, connect("memory", args=args) as second:
         written = payload(await first.call_tool("write_case", {"task": "shared through object storage", "reward": 1.0}))
         case_id = written["created"][0]
         deadline = time.monotonic() + 2.0
@@ -160,3 +161,23 @@ def test_a_stdio_server_whose_client_vanished_exits_quietly(tmp_path):
     stderr = server.stderr.read().decode()
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
 
+
+
+def test_the_learned_scorers_checkpoint_lives_in_the_bucket_and_servers_follow_a_peers_training(s3_env):
+    from tests.memory.test_learning import SEEDS, SEEDS_ONLY, teach
+
+    config = BankConfig(db=s3_env.bank(), model="feature-hash", refresh_interval_s=0.2)
+    with CaseBank.open(config) as first:
+        first.write(SEEDS)
+        teach(first, rounds=1)
+    with CaseBank.open(config) as follower:  # a long-running server elsewhere
+        before = follower.stats().scorer
+        assert before.checkpoint == f"{config.database()}/scorer.pt" and before.trained_steps > 0
+        with CaseBank.open(config) as peer:
+            teach(peer, rounds=2)
+        deadline = time.monotonic() + 2.0
+        while follower.stats().scorer.trained_steps <= before.trained_steps:
+            assert time.monotonic() < deadline, "the follower never adopted the peer's newer checkpoint"
+            time.sleep(0.1)
+        found = follower.retrieve("What is the capital city of France?", k=1, policy="learned", filters=SEEDS_ONLY)
+        assert found.ids == ["useful"]
