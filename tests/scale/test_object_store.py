@@ -17,7 +17,7 @@ from memento_memory.store import CaseStore
 from tests.harness import connect, payload, script
 from tests.memory.test_concurrency import writer
 
-CASES_PER_WRITER = 12
+CASES_PER_WRITER = 8
 
 
 def stored_ids(uri: str) -> list[str]:
