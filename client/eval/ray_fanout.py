@@ -1,0 +1,138 @@
+"""`memento eval --ray [ADDRESS]`: the run's tasks fanned out over Ray actors, results streamed into one run folder.
+
+Each actor (`EvalWorker`) holds its own agent and MCP servers, started once from the driver's mcp.json
+entries and model settings, and runs its share of the tasks concurrently. The driver keeps the run
+folder: `run_iteration` writes each result line as it comes back, exactly as in a local run, so a
+Ray run resumes a local one (and the reverse) and its metrics and report are the same.
+
+The case bank is shared only if every actor reaches the same one: on one machine the default
+memory server's local bank already is (processes share it safely); across machines give the
+memory server an object-store bank (`--db s3://...`) or point mcp.json at one memory server over
+HTTP. Ray is imported only here, so it is needed only when `--ray` is asked for (extra `[scale]`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from memento_client.config import ClientConfig
+from memento_client.eval.runfiles import MEMORY_STATS, write_json
+from memento_client.eval.runner import EvalPlan, Progress, prepare, run_iteration
+from memento_client.loop import cases as case_bank
+from memento_client.loop.agent import AgentResult
+from memento_client.mcp.config import ServerEntry
+from memento_client.session import agent_session
+from memento_core.errors import ConfigError
+
+
+class EvalWorker:
+    """One agent with its MCP servers in a Ray actor; `run` is `Agent.run`, many at once.
+
+    The agent session lives in one task of the actor's event loop from the first call to `close`
+    (its MCP clients must be entered and left in the same task)."""
+
+    def __init__(self, config: ClientConfig, entries: list[ServerEntry], run_id: str, log_dir: str):
+        self.session = partial(agent_session, config, entries=entries, run_id=run_id, log_dir=Path(log_dir))
+        self.memory = config.memory
+        self.closing = asyncio.Event()
+        self.agent: asyncio.Future | None = None
+        self.holder: asyncio.Task | None = None
+
+    async def _hold(self) -> None:
+        try:
+            async with self.session() as agent:
+                self.agent.set_result(agent)
+                await self.closing.wait()
+        except BaseException as exc:
+            if not self.agent.done():
+                self.agent.set_exception(exc)
+            raise
+
+    async def _agent(self):
+        if self.agent is None:  # no await before the task exists: concurrent first calls share it
+            self.agent = asyncio.get_running_loop().create_future()
+            self.holder = asyncio.create_task(self._hold())
+        return await asyncio.shield(self.agent)
+
+    async def run(self, question: str, kwargs: dict[str, Any]) -> AgentResult:
+        return await (await self._agent()).run(question, **kwargs)
+
+    async def memory_stats(self) -> dict[str, Any] | None:
+        stats = await case_bank.stats((await self._agent()).host) if self.memory != "off" else None
+        return stats.model_dump(mode="json") if stats is not None else None
+
+    async def close(self) -> None:
+        self.closing.set()
+        if self.holder is not None:
+            await asyncio.gather(self.holder, return_exceptions=True)
+
+
+@dataclass
+class RayAgent:
+    """What `run_iteration` needs of an agent: `run`, here dispatched to the actors in turn."""
+
+    workers: list[Any]
+    config: ClientConfig
+    turn: int = 0
+
+    async def run(self, question: str, **kwargs: Any) -> AgentResult:
+        from ray.exceptions import RayTaskError
+
+        worker = self.workers[self.turn % len(self.workers)]
+        self.turn += 1
+        try:
+            return await worker.run.remote(question, kwargs)
+        except RayTaskError as error:  # the task's own exception, recorded as a local run would
+            raise (error.cause if isinstance(error.cause, Exception) else error) from None
+
+
+def _portable(config: ClientConfig) -> ClientConfig:
+    """The config with the endpoint and key a remote worker cannot read from the driver's environment."""
+    key = config.resolved_api_key()
+    return config.model_copy(update={"base_url": config.resolved_base_url(), "api_key": SecretStr(key) if key else None})
+
+
+async def run_eval_on_ray(
+    config: ClientConfig, entries: list[ServerEntry], plan: EvalPlan, address: str | None,
+    progress: Progress | None = None, workers: int | None = None,
+) -> None:
+    """Every iteration on Ray (a local Ray started for the run when `address` is None), then memory_stats.json."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise ConfigError("--ray needs Ray: pip install 'memento-mcp[scale]'") from exc
+    config.require_models()
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, include_dashboard=False, logging_level="warning", configure_logging=False)
+    actors: list[Any] = []
+    try:
+        count = workers or max(1, min(plan.concurrency, int(ray.cluster_resources().get("CPU", 1))))
+        per_actor = math.ceil(plan.concurrency / count)
+        remote = ray.remote(num_cpus=0.5, max_concurrency=per_actor, scheduling_strategy="SPREAD")(EvalWorker)
+        portable = _portable(config)
+        actors = [
+            remote.remote(portable, entries, plan.out.name, str(plan.out / "logs" / f"worker-{n}")) for n in range(count)
+        ]
+        prepare(plan)
+        agent = RayAgent(actors, config)
+        for iteration in range(1, plan.iterations + 1):
+            await run_iteration(agent, plan, iteration, progress)  # type: ignore[arg-type]
+        stats = await actors[0].memory_stats.remote()
+        if stats is not None:
+            write_json(plan.out / MEMORY_STATS, stats)
+    finally:
+        for actor in actors:
+            try:
+                await actor.close.remote()  # the MCP servers end cleanly, not by a killed actor
+            finally:
+                ray.kill(actor)
+        if started:
+            ray.shutdown()
