@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -99,11 +101,11 @@ def _portable(config: ClientConfig) -> ClientConfig:
     return config.model_copy(update={"base_url": config.resolved_base_url(), "api_key": SecretStr(key) if key else None})
 
 
-async def run_eval_on_ray(
-    config: ClientConfig, entries: list[ServerEntry], plan: EvalPlan, address: str | None,
-    progress: Progress | None = None, workers: int | None = None,
-) -> None:
-    """Every iteration on Ray (a local Ray started for the run when `address` is None), then memory_stats.json."""
+@asynccontextmanager
+async def ray_agent(
+    config: ClientConfig, entries: list[ServerEntry], out: Path, concurrency: int, address: str | None = None
+) -> AsyncIterator[RayAgent]:
+    """Actors for `concurrency` tasks at once (at most one per CPU), a local Ray started if none runs."""
     try:
         import ray
     except ImportError as exc:
@@ -114,20 +116,12 @@ async def run_eval_on_ray(
         ray.init(address=address, include_dashboard=False, logging_level="warning", configure_logging=False)
     actors: list[Any] = []
     try:
-        count = workers or max(1, min(plan.concurrency, int(ray.cluster_resources().get("CPU", 1))))
-        per_actor = math.ceil(plan.concurrency / count)
-        remote = ray.remote(num_cpus=0.5, max_concurrency=per_actor, scheduling_strategy="SPREAD")(EvalWorker)
+        count = max(1, min(concurrency, int(ray.cluster_resources().get("CPU", 1))))
+        remote = ray.remote(num_cpus=1, max_concurrency=math.ceil(concurrency / count), scheduling_strategy="SPREAD")
         portable = _portable(config)
-        actors = [
-            remote.remote(portable, entries, plan.out.name, str(plan.out / "logs" / f"worker-{n}")) for n in range(count)
-        ]
-        prepare(plan)
-        agent = RayAgent(actors, config)
-        for iteration in range(1, plan.iterations + 1):
-            await run_iteration(agent, plan, iteration, progress)  # type: ignore[arg-type]
-        stats = await actors[0].memory_stats.remote()
-        if stats is not None:
-            write_json(plan.out / MEMORY_STATS, stats)
+        worker = remote(EvalWorker)
+        actors = [worker.remote(portable, entries, out.name, str(out / "logs" / f"worker-{n}")) for n in range(count)]
+        yield RayAgent(actors, config)
     finally:
         for actor in actors:
             try:
@@ -136,3 +130,16 @@ async def run_eval_on_ray(
                 ray.kill(actor)
         if started:
             ray.shutdown()
+
+
+async def run_eval_on_ray(
+    config: ClientConfig, entries: list[ServerEntry], plan: EvalPlan, address: str | None, progress: Progress | None = None
+) -> None:
+    """Every iteration on Ray, then memory_stats.json: `run_eval` with the tasks fanned out."""
+    async with ray_agent(config, entries, plan.out, plan.concurrency, address) as agent:
+        prepare(plan)
+        for iteration in range(1, plan.iterations + 1):
+            await run_iteration(agent, plan, iteration, progress)  # type: ignore[arg-type]
+        stats = await agent.workers[0].memory_stats.remote()
+        if stats is not None:
+            write_json(plan.out / MEMORY_STATS, stats)

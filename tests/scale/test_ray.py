@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -65,14 +64,11 @@ def test_a_run_resumed_on_ray_matches_a_local_run(local_ray, tmp_path, fake_open
     fake_openai.responder = SlowScript(answers=ANSWERS, tool=("toy__echo", {"text": "look"}))
     local, fanned = workspace(tmp_path, "local"), workspace(tmp_path, "ray")
 
-    timer = time.monotonic()
     expected = evaluate(local, capsys, "--iterations", "2")
     before = len(fake_openai.chat_requests)
     evaluate(fanned, capsys, "--iterations", "1")  # iteration 1 locally, then resumed on Ray
     first = len(fake_openai.chat_requests) - before
-    print("local", time.monotonic() - timer, file=sys.stderr)
     summary = evaluate(fanned, capsys, "--iterations", "2", "--ray")
-    print("ray", time.monotonic() - timer, file=sys.stderr)
 
     assert len(fake_openai.chat_requests) - before - first == first  # only iteration 2 ran again, at the same cost
     assert [s["overall"] for s in summary["iterations"]] == [s["overall"] for s in expected["iterations"]]
