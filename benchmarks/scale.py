@@ -46,9 +46,12 @@ async def ray_rate(url: str, tasks: int, concurrency: int) -> float:
     with tempfile.TemporaryDirectory() as folder:
         plan = EvalPlan(items, 1, concurrency, Path(folder), {})
         async with ray_agent(_config(url), _entries(), plan.out, concurrency) as agent:
-            async with anyio.create_task_group() as group:  # warm up every actor: its servers start
+            async def warm_up(worker) -> None:  # its MCP servers start
+                await worker.run.remote("warm-up task", {})
+
+            async with anyio.create_task_group() as group:
                 for worker in agent.workers:
-                    group.start_soon(lambda w=worker: w.run.remote("warm-up task", {}))
+                    group.start_soon(warm_up, worker)
             started = time.perf_counter()
             await run_iteration(agent, plan, 1)
             return tasks / (time.perf_counter() - started)
