@@ -330,6 +330,8 @@ class CaseBank:
         return existed
 
     def stats(self) -> BankStats:
+        """Counts as of now: other processes' commits are picked up first (a version check when there are none)."""
+        self.sync()
         cases = list(self._mirror.cases.values()) if self._mirror else []
         trusted = [c for c in cases if c.trust == "trusted"]
         positive = sum(c.reward >= self.config.reward_threshold for c in trusted)

@@ -1,9 +1,11 @@
 """`memento eval --ray [ADDRESS]`: the run's tasks fanned out over Ray actors, results streamed into one run folder.
 
 Each actor (`EvalWorker`) holds its own agent and MCP servers, started once from the driver's mcp.json
-entries and model settings, and runs its share of the tasks concurrently. The driver keeps the run
-folder: `run_iteration` writes each result line as it comes back, exactly as in a local run, so a
-Ray run resumes a local one (and the reverse) and its metrics and report are the same.
+entries and model settings, and runs its share of the tasks concurrently (a vision task's images go
+along). The driver runs `run_eval` itself: each result line is written as it comes back, exactly as in
+a local run, so a Ray run resumes a local one (and the reverse) and its metrics and report are the
+same; the driver's own MCP servers serve the case-bank calls the runner makes (benchmark rewards,
+memory_stats). Attachments are staged on the driver's disk: tasks with files need a single machine.
 
 The case bank is shared only if every actor reaches the same one: on one machine the default
 memory server's local bank already is (processes share it safely); across machines give the
@@ -25,12 +27,12 @@ from typing import Any
 from pydantic import SecretStr
 
 from memento_client.config import ClientConfig
-from memento_client.eval.runfiles import MEMORY_STATS, write_json
-from memento_client.eval.runner import EvalPlan, Progress, prepare, run_iteration
-from memento_client.loop import cases as case_bank
+from memento_client.eval.runner import EvalPlan, Progress, run_eval
+from memento_client.llm import current_task_images, task_images
 from memento_client.loop.agent import AgentResult
 from memento_client.mcp.config import ServerEntry
-from memento_client.session import agent_session
+from memento_client.mcp.host import Host
+from memento_client.session import agent_session, tool_session
 from memento_core.errors import ConfigError
 
 
@@ -42,7 +44,6 @@ class EvalWorker:
 
     def __init__(self, config: ClientConfig, entries: list[ServerEntry], run_id: str, log_dir: str):
         self.session = partial(agent_session, config, entries=entries, run_id=run_id, log_dir=Path(log_dir))
-        self.memory = config.memory
         self.closing = asyncio.Event()
         self.agent: asyncio.Future | None = None
         self.holder: asyncio.Task | None = None
@@ -63,12 +64,10 @@ class EvalWorker:
             self.holder = asyncio.create_task(self._hold())
         return await asyncio.shield(self.agent)
 
-    async def run(self, question: str, kwargs: dict[str, Any]) -> AgentResult:
-        return await (await self._agent()).run(question, **kwargs)
-
-    async def memory_stats(self) -> dict[str, Any] | None:
-        stats = await case_bank.stats((await self._agent()).host) if self.memory != "off" else None
-        return stats.model_dump(mode="json") if stats is not None else None
+    async def run(self, question: str, kwargs: dict[str, Any], images: tuple[str, ...] = ()) -> AgentResult:
+        agent = await self._agent()
+        with task_images(images):
+            return await agent.run(question, **kwargs)
 
     async def close(self) -> None:
         self.closing.set()
@@ -78,10 +77,12 @@ class EvalWorker:
 
 @dataclass
 class RayAgent:
-    """What `run_iteration` needs of an agent: `run`, here dispatched to the actors in turn."""
+    """What `run_eval` needs of an agent: `run`, dispatched to the actors in turn, and the driver's own
+    `host` for the case-bank calls the runner makes itself (benchmark rewards, memory_stats)."""
 
     workers: list[Any]
     config: ClientConfig
+    host: Host
     turn: int = 0
 
     async def run(self, question: str, **kwargs: Any) -> AgentResult:
@@ -90,7 +91,7 @@ class RayAgent:
         worker = self.workers[self.turn % len(self.workers)]
         self.turn += 1
         try:
-            return await worker.run.remote(question, kwargs)
+            return await worker.run.remote(question, kwargs, current_task_images())
         except RayTaskError as error:  # the task's own exception, recorded as a local run would
             raise (error.cause if isinstance(error.cause, Exception) else error) from None
 
@@ -121,7 +122,8 @@ async def ray_agent(
         portable = _portable(config)
         worker = remote(EvalWorker)
         actors = [worker.remote(portable, entries, out.name, str(out / "logs" / f"worker-{n}")) for n in range(count)]
-        yield RayAgent(actors, config)
+        async with tool_session(config, entries=entries, log_dir=out / "logs" / "driver") as host:
+            yield RayAgent(actors, config, host)
     finally:
         for actor in actors:
             try:
@@ -135,11 +137,6 @@ async def ray_agent(
 async def run_eval_on_ray(
     config: ClientConfig, entries: list[ServerEntry], plan: EvalPlan, address: str | None, progress: Progress | None = None
 ) -> None:
-    """Every iteration on Ray, then memory_stats.json: `run_eval` with the tasks fanned out."""
+    """`run_eval` with the tasks fanned out on Ray (a local Ray started for the run when `address` is None)."""
     async with ray_agent(config, entries, plan.out, plan.concurrency, address) as agent:
-        prepare(plan)
-        for iteration in range(1, plan.iterations + 1):
-            await run_iteration(agent, plan, iteration, progress)  # type: ignore[arg-type]
-        stats = await agent.workers[0].memory_stats.remote()
-        if stats is not None:
-            write_json(plan.out / MEMORY_STATS, stats)
+        await run_eval(agent, plan, progress)  # type: ignore[arg-type]

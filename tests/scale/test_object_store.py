@@ -181,3 +181,11 @@ def test_the_learned_scorers_checkpoint_lives_in_the_bucket_and_servers_follow_a
             time.sleep(0.1)
         found = follower.retrieve("What is the capital city of France?", k=1, policy="learned", filters=SEEDS_ONLY)
         assert found.ids == ["useful"]
+
+
+def test_stats_count_a_peers_write_at_once(s3_env):
+    uri = s3_env.bank()
+    with CaseBank.open(db=uri, model="feature-hash", refresh_interval_s=60) as reader:  # its refresh never runs here
+        with CaseBank.open(db=uri, model="feature-hash") as writer:
+            writer.write([{"task": "written by a peer", "reward": 1.0}])
+        assert reader.stats().cases == 1
