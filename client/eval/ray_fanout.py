@@ -16,6 +16,7 @@ HTTP. Ray is imported only here, so it is needed only when `--ray` is asked for 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -34,6 +35,8 @@ from memento_client.mcp.config import ServerEntry
 from memento_client.mcp.host import Host
 from memento_client.session import agent_session, tool_session
 from memento_core.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 class EvalWorker:
@@ -69,6 +72,11 @@ class EvalWorker:
         with task_images(images):
             return await agent.run(question, **kwargs)
 
+    def node(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     async def close(self) -> None:
         self.closing.set()
         if self.holder is not None:
@@ -83,6 +91,7 @@ class RayAgent:
     workers: list[Any]
     config: ClientConfig
     host: Host
+    nodes: list[str]  # the Ray node of each worker
     turn: int = 0
 
     async def run(self, question: str, **kwargs: Any) -> AgentResult:
@@ -122,8 +131,10 @@ async def ray_agent(
         portable = _portable(config)
         worker = remote(EvalWorker)
         actors = [worker.remote(portable, entries, out.name, str(out / "logs" / f"worker-{n}")) for n in range(count)]
+        nodes = list(await asyncio.gather(*(actor.node.remote() for actor in actors)))
+        log.info("Ray: %d workers on %d node(s)", len(actors), len(set(nodes)))
         async with tool_session(config, entries=entries, log_dir=out / "logs" / "driver") as host:
-            yield RayAgent(actors, config, host)
+            yield RayAgent(actors, config, host, nodes)
     finally:
         for actor in actors:
             try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.openai_server import fake_openai  # noqa: F401 (a fixture of the Ray tests)
 from tests.harness import free_port, wait_for_port
 
 BUCKET = "memento-banks"

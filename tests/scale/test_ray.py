@@ -11,7 +11,6 @@ import pytest
 from memento_client.cli import run
 from tests.client.conftest import REPO
 from tests.client.scripted import AgentScript
-from tests.fakes.openai_server import fake_openai  # noqa: F401 (fixture)
 
 ray = pytest.importorskip("ray", reason="Ray is missing: pip install -e '.[scale]'")
 
@@ -57,7 +56,7 @@ def scored(folder: Path, iteration: int) -> dict:
     return {r["id"]: (r["answer"], r["em"], r["f1"], r["reward"], len(r["retrieved_case_ids"])) for r in rows}
 
 
-def test_a_run_resumed_on_ray_matches_a_local_run(local_ray, tmp_path, fake_openai, monkeypatch, capsys):  # noqa: F811
+def test_a_run_resumed_on_ray_matches_a_local_run(local_ray, tmp_path, fake_openai, monkeypatch, capsys):
     monkeypatch.setenv("OPENAI_BASE_URL", fake_openai.url)
     monkeypatch.setenv("OPENAI_API_KEY", "test")
     monkeypatch.setenv("MEMENTO_CLIENT_MODEL", "fake-model")
