@@ -8,6 +8,7 @@ An object's stamp is asked for at most once per refresh interval: retrievals nev
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -19,6 +20,7 @@ from memento_memory.config import BankConfig
 from memento_memory.storage import s3_client, scheme
 
 NAME = "scorer.pt"
+log = logging.getLogger(__name__)
 
 
 class FileCheckpoint:
@@ -60,12 +62,15 @@ class ObjectCheckpoint:
         asked, etag = self._seen
         if time.monotonic() - asked < self.interval:
             return etag
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             etag = self.client.head_object(Bucket=self.bucket, Key=self.key)["ETag"]
-        except self.client.exceptions.ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
-                raise
-            etag = None
+        except (BotoCoreError, ClientError) as exc:
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                etag = None
+            else:  # unreachable for now: retrievals go on with the weights they have
+                log.warning("cannot check scorer checkpoint %s, keeping the loaded one: %s", self.location, exc)
         self._seen = (time.monotonic(), etag)
         return etag
 

@@ -189,4 +189,7 @@ class Scorer:
             }
             data = io.BytesIO()
             torch.save(state, data)
-            self._loaded_stamp = self.checkpoint.write(data.getvalue())
+            try:
+                self._loaded_stamp = self.checkpoint.write(data.getvalue())
+            except Exception as exc:  # a full disk, an unreachable store: training goes on, the next save may succeed
+                log.warning("cannot save scorer checkpoint %s: %s", self.checkpoint.location, exc)

@@ -189,3 +189,20 @@ def test_stats_count_a_peers_write_at_once(s3_env):
         with CaseBank.open(db=uri, model="feature-hash") as writer:
             writer.write([{"task": "written by a peer", "reward": 1.0}])
         assert reader.stats().cases == 1
+
+
+def test_an_unreachable_store_never_breaks_the_scorer_it_only_stops_following(caplog):
+    import numpy as np
+
+    from memento_memory.checkpoint import ObjectCheckpoint
+    from memento_memory.scorer import Scorer
+
+    options = {"endpoint": "http://127.0.0.1:9", "aws_access_key_id": "x", "aws_secret_access_key": "y", "allow_http": "true"}
+    checkpoint = ObjectCheckpoint("s3://gone-bucket/bank", options, interval=0)
+    scorer = Scorer(8, checkpoint)
+    vectors = np.ones((2, 8), dtype=np.float32)
+    scorer.train_step(vectors, vectors, np.ones(2, dtype=np.float32), np.ones(2, dtype=np.float32))
+    scorer.save()  # logged, not raised: training goes on
+    assert scorer.score(vectors[0], vectors, np.ones(2, dtype=np.float32)).shape == (2,)
+    assert "cannot save scorer checkpoint s3://gone-bucket/bank/scorer.pt" in caplog.text
+    assert "cannot check scorer checkpoint" in caplog.text
