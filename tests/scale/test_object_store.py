@@ -192,6 +192,7 @@ def test_stats_count_a_peers_write_at_once(s3_env):
 
 
 def test_an_unreachable_store_never_breaks_the_scorer_it_only_stops_following(caplog):
+    pytest.importorskip("botocore", reason="botocore is missing: pip install -e '.[s3]'")
     import numpy as np
 
     from memento_memory.checkpoint import ObjectCheckpoint
