@@ -23,7 +23,8 @@ AWS_ENVIRONMENT = {
     "aws_secret_access_key": ("AWS_SECRET_ACCESS_KEY",),
     "aws_session_token": ("AWS_SESSION_TOKEN",),
     "region": ("AWS_REGION", "AWS_DEFAULT_REGION"),
-    "endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+    "endpoint": ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"),
+    "allow_http": ("AWS_ALLOW_HTTP",),
 }
 
 
@@ -74,7 +75,10 @@ def check_conditional_puts(uri: str, options: Mapping[str, str]) -> None:
         finally:
             client.delete_object(Bucket=parts.netloc, Key=key)
     except (BotoCoreError, ClientError) as exc:
-        raise StorageError(f"cannot use the case bank at {uri}: {exc}") from exc
+        raise StorageError(
+            f"cannot use the case bank at {uri} ({exc}): check the URI, the bucket's region and credentials "
+            "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, or [memory.storage]), or pass --db"
+        ) from exc
     raise StorageError(
         f"the object store behind {uri} ignores conditional writes (If-None-Match), so concurrent writers would "
         "silently lose cases: use a store that honours them (AWS S3, recent MinIO) or s3+ddb:// with a DynamoDB table"
