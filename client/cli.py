@@ -110,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--baseline", type=Path, action="append", default=[], help="Another run to draw beside (e.g. memory off).")
     ev.add_argument("--vision", action="store_true", default=None, help="The model takes image input: send the tasks' images to it.")
+    ev.add_argument("--ray", nargs="?", const="", metavar="ADDRESS", help="Fan the tasks out on Ray (a local Ray without ADDRESS; extra [scale]).")
     ev.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     ev.add_argument("--quiet", action="store_true", help="No start line and no progress lines on stderr.")
     _model_flags(ev)

@@ -139,6 +139,12 @@ async def evaluate(config: ClientConfig, args: argparse.Namespace) -> dict[str, 
     warnings = [f"memento eval: warning: {w}" for w in _warnings(items, config, entries)]  # even when quiet
     if start or warnings:
         print(*start, *warnings, sep="\n", file=sys.stderr, flush=True)
-    async with agent_session(config, entries=entries, run_id=out.name, log_dir=out / "logs") as agent:
-        await run_eval(agent, plan, None if args.quiet else _progress)
+    progress = None if args.quiet else _progress
+    if getattr(args, "ray", None) is not None:  # fan out on Ray: its own module, Ray imported only then
+        from memento_client.eval.ray_fanout import run_eval_on_ray
+
+        await run_eval_on_ray(config, entries, plan, args.ray or None, progress)
+    else:
+        async with agent_session(config, entries=entries, run_id=out.name, log_dir=out / "logs") as agent:
+            await run_eval(agent, plan, progress)
     return {"out": str(out), **write_report(out, args.baseline)}

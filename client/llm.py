@@ -140,6 +140,11 @@ def task_images(images: Sequence[str]) -> Iterator[None]:
         _TASK_IMAGES.reset(token)
 
 
+def current_task_images() -> tuple[str, ...]:
+    """The images `task_images` set for the running task (to hand them on to another process)."""
+    return _TASK_IMAGES.get()
+
+
 def with_images(messages: list[dict[str, Any]], images: Sequence[str]) -> list[dict[str, Any]]:
     """`messages` with the images appended to the first user message as OpenAI `image_url` parts."""
     first = next((n for n, m in enumerate(messages) if m.get("role") == "user"), None)

@@ -81,7 +81,7 @@ class CaseBank:
         self.config = config
         self.embedder = embedder or config.embedder()
         self.queries = QueryCache(self.embedder.embed_query, config.query_cache_size)
-        self.store = CaseStore(config.database(), self.embedder.model_name)
+        self.store = CaseStore(config.database(), self.embedder.model_name, storage=config.storage_options())
         self.rng = np.random.default_rng()
         self._mirror: Mirror | None = None
         self.learning = PolicyLearning(config, self.store, self.embedder, self._case_reward)
@@ -331,6 +331,8 @@ class CaseBank:
         return existed
 
     def stats(self) -> BankStats:
+        """Counts as of now: other processes' commits are picked up first (a version check when there are none)."""
+        self.sync()
         cases = list(self._mirror.cases.values()) if self._mirror else []
         trusted = [c for c in cases if c.trust == "trusted"]
         positive = sum(c.reward >= self.config.reward_threshold for c in trusted)

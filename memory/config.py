@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from memento_core import paths
 from memento_core.embeddings import DEFAULT_BACKEND, DEFAULT_MODEL, EmbeddingBackend
+from memento_memory.storage import storage_options
 
 
 class BankConfig(BaseModel):
@@ -22,6 +24,12 @@ class BankConfig(BaseModel):
         description="LanceDB URI or directory of the case bank (default: <data dir>/memory). "
         "Object-store URIs (s3://, gs://, az://) let several machines share one bank.",
         json_schema_extra={"cli": "--db"},
+    )
+    storage: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Object-store options for an s3://, s3+ddb://, gs:// or az:// bank, as LanceDB names them "
+        "(endpoint, region, aws_access_key_id, allow_http, ...): the [memory.storage] table, or JSON here. "
+        "The standard AWS_* variables fill in the rest.",
     )
     model: str = Field(
         DEFAULT_MODEL,
@@ -51,7 +59,8 @@ class BankConfig(BaseModel):
     )
     ann_nprobe: int = Field(48, ge=1, description="IVF lists probed per query (higher: better recall, slower).")
     refresh_interval_s: float = Field(
-        0.25, gt=0, le=60, description="How often other processes' writes are looked for."
+        0.25, gt=0, le=60, description="How often other processes' (and other servers') commits are looked for "
+        "and mirrored, and a peer's newer scorer checkpoint adopted; raise it on a remote object store to save requests.",
     )
     optimize_every: int = Field(64, ge=1, description="Compact the table's small fragments after this many writes.")
     query_cache_size: int = Field(2048, ge=0, description="Task embeddings kept in an LRU cache (0: none).")
@@ -94,9 +103,18 @@ class BankConfig(BaseModel):
 
         return make_embedder(self.model, self.embedding_backend, self.query_backend, self.embed_threads, self.device)
 
+    @field_validator("storage", mode="before")
+    @classmethod
+    def _storage_from_json(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
     def database(self) -> str:
         """The LanceDB URI to open."""
         return self.db or str(paths.data_dir() / "memory")
+
+    def storage_options(self) -> dict[str, str]:
+        """What LanceDB needs to reach the bank's object store (empty for a local bank)."""
+        return storage_options(self.database(), {k: v.get_secret_value() for k, v in self.storage.items()})
 
     def local_dir(self) -> Path | None:
         """The bank's directory when it is on the local file system, else None."""

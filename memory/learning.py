@@ -9,17 +9,15 @@ every process sharing the bank agrees on them and a fresh process starts where t
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from memento_core import paths
+from memento_memory.checkpoint import checkpoint_for
 from memento_memory.config import BankConfig
 from memento_memory.errors import InvalidCaseError
 from memento_memory.history import History
@@ -32,15 +30,6 @@ from memento_memory.trainer import Batch, OnlineTrainer
 log = logging.getLogger(__name__)
 OFFLINE_CHUNK = 256  # offline training scores each chunk before training on it, as online training does
 Progress = Callable[[int, int, str], None]  # (done, total, what is counted), e.g. (256, 1278, "cases re-embedded")
-
-
-def checkpoint_path(config: BankConfig) -> Path:
-    """The scorer checkpoint: beside the table, or in the cache dir for a remote bank."""
-    local = config.local_dir()
-    if local is not None:
-        return local / "scorer.pt"
-    digest = hashlib.sha256(config.database().encode()).hexdigest()[:16]
-    return paths.cache_dir() / "memory" / digest / "scorer.pt"
 
 
 def _batch(mirror: Mirror, transitions: Sequence[Transition], task_vectors: np.ndarray) -> Batch:
@@ -59,7 +48,7 @@ class PolicyLearning:
         self.case_reward = case_reward  # a case's own reward: where its utility starts
         self.store = store
         self.embedder = embedder
-        self.checkpoint = checkpoint_path(config)
+        self.checkpoint = checkpoint_for(config)
         self._parts: tuple[Scorer, OnlineTrainer] | None = None
         self._lock = threading.Lock()
         self._log_lock = threading.Lock()
@@ -176,7 +165,7 @@ class PolicyLearning:
 
     def ready(self) -> bool:
         """True once the scorer has been trained (here or by another process)."""
-        if self._parts is None and not self.checkpoint.exists():
+        if self._parts is None and self.checkpoint.stamp() is None:
             return False
         return self.scorer.trained
 
@@ -184,7 +173,7 @@ class PolicyLearning:
         return self._parts is None or self._parts[1].flush(timeout)
 
     def state(self) -> ScorerState:
-        scorer = self.scorer if (self._parts is not None or self.checkpoint.exists()) else None
+        scorer = self.scorer if (self._parts is not None or self.checkpoint.stamp() is not None) else None
         if scorer is not None:
             scorer.reload_if_changed()
         self.refresh()
@@ -192,7 +181,7 @@ class PolicyLearning:
             trained_steps=scorer.steps if scorer else 0,
             transitions=self.store.count_transitions(),
             last_loss=scorer.last_loss if scorer else None,
-            checkpoint=str(self.checkpoint) if self.checkpoint.exists() else None,
+            checkpoint=self.checkpoint.location if self.checkpoint.stamp() is not None else None,
             gate=self._history.gate,
         )
 

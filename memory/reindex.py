@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from memento_memory.checkpoint import checkpoint_for
 from memento_memory.config import BankConfig
 from memento_memory.embedding import TextEmbedder
-from memento_memory.learning import Progress, checkpoint_path
+from memento_memory.learning import Progress
 from memento_memory.store import CaseStore, case_schema, vector_column
 
 BATCH = 256  # texts embedded between two progress reports
@@ -26,7 +27,7 @@ def reindex(config: BankConfig, embedder: TextEmbedder | None = None, on_progres
     """Re-embed every case (and transition) with `config.model`, reporting each batch to `on_progress`;
     returns the number of cases."""
     embedder = embedder or config.embedder()
-    store = CaseStore(config.database(), embedder.model_name, check_model=False)
+    store = CaseStore(config.database(), embedder.model_name, check_model=False, storage=config.storage_options())
     if not store.exists():
         return 0
     cases = store.read_all()
@@ -42,5 +43,5 @@ def reindex(config: BankConfig, embedder: TextEmbedder | None = None, on_progres
         store.add_transitions(
             transitions.drop_columns(["task_vector"]).append_column("task_vector", vector_column(task_vectors))
         )
-    checkpoint_path(config).unlink(missing_ok=True)  # its features came from the old model
+    checkpoint_for(config).delete()  # its features came from the old model
     return cases.num_rows

@@ -13,18 +13,20 @@ on top of the detached prior. The gate (`gate.py`) compares the two on transitio
 trained on yet; only a residual that predicts better may change similarity's order.
 
 Reads use a published copy of the network, so training never blocks them. The checkpoint (weights,
-optimiser, steps, last loss) is written atomically and other processes reload it when it changes.
+optimiser, steps, last loss) is written whole (`checkpoint.py`: a file, or an object beside an s3:// bank)
+and other processes, on this machine or others, reload it when it changes.
 """
 
 from __future__ import annotations
 
 import copy
+import io
 import logging
-import os
 import threading
-from pathlib import Path
 
 import numpy as np
+
+from memento_memory.checkpoint import Checkpoint
 
 log = logging.getLogger(__name__)
 WEIGHT_DECAY = 1e-2
@@ -71,7 +73,7 @@ def _network(dim: int):
 class Scorer:
     """Q(s, c) network with its optimiser, checkpoint and published read-only copy."""
 
-    def __init__(self, dim: int, checkpoint: Path | None, device: str = "cpu"):
+    def __init__(self, dim: int, checkpoint: Checkpoint | None, device: str = "cpu"):
         self.dim = dim
         self.checkpoint = checkpoint
         self.device = device
@@ -80,7 +82,7 @@ class Scorer:
         self._train_net = None
         self._optimizer = None
         self._published = None  # the copy reads use
-        self._loaded_mtime: int | None = None
+        self._loaded_stamp: str | None = None
         self._lock = threading.Lock()  # training and checkpoint I/O
 
     def _build(self):
@@ -100,16 +102,10 @@ class Scorer:
         self.reload_if_changed()
         return self.steps > 0
 
-    def _mtime(self) -> int | None:
-        try:
-            return os.stat(self.checkpoint).st_mtime_ns if self.checkpoint else None
-        except FileNotFoundError:
-            return None
-
     def reload_if_changed(self) -> None:
         """Adopt a checkpoint another process (or an earlier run) saved."""
-        mtime = self._mtime()
-        if mtime is None or mtime == self._loaded_mtime:
+        stamp = self.checkpoint.stamp() if self.checkpoint else None
+        if stamp is None or stamp == self._loaded_stamp:
             return
         import torch
 
@@ -117,23 +113,26 @@ class Scorer:
             if self._train_net is None:
                 self._train_net, self._optimizer = self._build()
             try:
-                state = torch.load(self.checkpoint, map_location=self.device, weights_only=True)
-            except Exception as exc:  # a torn or foreign file: keep what we have
-                log.warning("cannot load scorer checkpoint %s: %s", self.checkpoint, exc)
+                data = io.BytesIO(self.checkpoint.read())
+                state = torch.load(data, map_location=self.device, weights_only=True)
+            except Exception as exc:  # a torn or foreign file, or a store that failed: keep what we have
+                log.warning("cannot load scorer checkpoint %s: %s", self.checkpoint.location, exc)
                 return
             try:
                 self._train_net.load_state_dict(state["net"])
                 self._optimizer.load_state_dict(state["optimizer"])
             except (KeyError, RuntimeError, ValueError) as exc:  # another scorer's layout: start afresh
-                log.warning("scorer checkpoint %s does not fit this scorer, training afresh: %s", self.checkpoint, exc)
+                log.warning(
+                    "scorer checkpoint %s does not fit this scorer, training afresh: %s", self.checkpoint.location, exc
+                )
                 self._train_net, self._optimizer = self._build()
-                self._loaded_mtime = mtime
+                self._loaded_stamp = stamp
                 return
             self.steps = int(state["steps"].item())
             last = float(state["last_loss"].item()) if "last_loss" in state else float("nan")
             self.last_loss = None if np.isnan(last) else last
             self._published = copy.deepcopy(self._train_net).eval()
-            self._loaded_mtime = mtime
+            self._loaded_stamp = stamp
 
     def logits(self, task: np.ndarray, cases: np.ndarray, rewards: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(prior, learned) logits of success for each case; `task` is one vector or one per case."""
@@ -176,13 +175,11 @@ class Scorer:
             self._published = copy.deepcopy(self._train_net).eval()
 
     def save(self) -> None:
-        """Write the checkpoint atomically beside the table."""
+        """Write the checkpoint whole beside the table."""
         import torch
 
         if self.checkpoint is None or self._train_net is None:
             return
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.checkpoint.with_name(f".{self.checkpoint.name}.{os.getpid()}.tmp")
         with self._lock:
             state = {
                 "net": self._train_net.state_dict(),
@@ -190,6 +187,9 @@ class Scorer:
                 "steps": torch.tensor(self.steps),
                 "last_loss": torch.tensor(float("nan") if self.last_loss is None else self.last_loss),
             }
-            torch.save(state, temporary)
-            os.replace(temporary, self.checkpoint)
-            self._loaded_mtime = self._mtime()
+            data = io.BytesIO()
+            torch.save(state, data)
+            try:
+                self._loaded_stamp = self.checkpoint.write(data.getvalue())
+            except Exception as exc:  # a full disk, an unreachable store: training goes on, the next save may succeed
+                log.warning("cannot save scorer checkpoint %s: %s", self.checkpoint.location, exc)

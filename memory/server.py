@@ -24,6 +24,7 @@ from memento_memory.models import (
     RetrievedCases,
     WriteReport,
 )
+from memento_memory.storage import check_conditional_puts
 from memento_memory.validation import check_id
 from memento_servers.runtime import ServerSettings, ServerSpec, annotations, main_for, new_server
 
@@ -70,6 +71,7 @@ MinReward = Annotated[float | None, Field(description="Only cases with reward >=
 
 
 def build_server(settings: MemorySettings) -> MCPServer:
+    check_conditional_puts(settings.database(), settings.storage_options())  # refuse a lossy store at start
     handle = BankHandle(settings.bank_options())
     if settings.local_dir() is None:
         handle.get()  # an object store is reached at start, so a wrong bucket or endpoint fails here in one line

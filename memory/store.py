@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from memento_memory.errors import CaseBankError, ModelMismatchError
+from memento_memory.storage import check_conditional_puts
 
 log = logging.getLogger(__name__)
 CASES = "cases"
@@ -106,12 +107,14 @@ def _retrying(action: Callable[[], T], what: str, attempts: int = 12) -> T:
 class CaseStore:
     """The two LanceDB tables of one bank, created on first write."""
 
-    def __init__(self, uri: str, model: str, check_model: bool = True):
+    def __init__(self, uri: str, model: str, check_model: bool = True, storage: dict[str, str] | None = None):
+        """`storage`: LanceDB's options for an object store (`BankConfig.storage_options`)."""
         import lancedb
 
         self.uri = uri
         self.model = model
-        self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0))
+        check_conditional_puts(uri, storage or {})
+        self.db = lancedb.connect(uri, read_consistency_interval=timedelta(0), storage_options=storage or None)
         self.cases = None
         self.transitions = None
         self.dim: int | None = None

@@ -85,6 +85,9 @@ SKIPPED = {
     "memento rate": "needs a finished run",
     "memento show": "needs a finished run",
     "memento ui": "serves the web UI until stopped (tests/ui drives it)",
+    "sudo": "installs a system package",
+    "export": "sets the variables of the lines that follow",
+    "env": "starts HAProxy in front of running replicas (tests/scale/test_replicas.py runs that config)",
 }
 SERVES = ("memento-search", "memento-crawl", "memento-documents", "memento-code", "memento-memory")
 

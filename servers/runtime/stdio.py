@@ -287,7 +287,8 @@ class Wire:
 async def serve_stdio(
     server: MCPServer, *, max_message_bytes: int = MAX_MESSAGE_BYTES, max_depth: int = MAX_DEPTH
 ) -> None:
-    """Serve until stdin reaches EOF (after answering every request) or SIGINT/SIGTERM arrives."""
+    """Serve until stdin reaches EOF (after answering every request), SIGINT/SIGTERM arrives or the client
+    closes stdout."""
     wire = Wire(max_message_bytes, max_depth)
     try:
         async with anyio.create_task_group() as group:
@@ -304,5 +305,7 @@ async def serve_stdio(
             async with stdio_server(stdin=wire, stdout=wire) as (read_stream, write_stream):  # type: ignore[arg-type]
                 await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
             group.cancel_scope.cancel()
+    except* BrokenPipeError:  # the client went away: nobody is left to answer, so stop quietly
+        log.info("the client closed stdout, shutting down")
     finally:
         wire.close()

@@ -278,6 +278,7 @@ def _handler(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # a real endpoint takes many connections at once; the default backlog of 5 refuses some
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up (timeout, Ctrl-C) is normal here, not worth a traceback."""
