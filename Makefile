@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 Q ?= What is the Memento paper about?
 SYSTEM_PACKAGES := chromium:chromium bwrap:bubblewrap npx:npm
 
-.PHONY: setup system run test servers
+.PHONY: setup system test-system run test servers
 
 # System programs the servers use: Chromium (crawl), bubblewrap (code sandbox), npx (Inspector tests).
 system:
@@ -30,5 +30,10 @@ run: setup
 servers: setup
 	$(BIN)/memento servers
 
-test: setup
+# Engines only the tests use: HAProxy (replica tests). Installed as root; otherwise those tests skip and say why.
+test-system:
+	@command -v haproxy >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy)
+
+test: setup test-system
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
