@@ -21,6 +21,7 @@ CONTRACT = {
     "crawl": {
         "fetch_page": {"url": "string", "max_chars": "integer | null?", "start_index": "integer?", "query": "string | null?", "render": "string?", "include_links": "boolean?", "respect_robots": "boolean | null?"},
         "crawl_site": {"url": "string", "max_pages": "integer?", "max_depth": "integer?", "same_domain": "boolean?", "include": "array[string] | null?", "exclude": "array[string] | null?", "render": "string?", "respect_robots": "boolean | null?"},
+        "fetch_image": {"url": "string", "max_side": "integer | null?", "respect_robots": "boolean | null?"},
         "server_info": {},
     },
     "documents": {

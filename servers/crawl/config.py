@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import Field
@@ -44,6 +45,15 @@ class CrawlSettings(ServerSettings):
     page_timeout_s: float = Field(30.0, gt=0, description="Time limit for rendering one page in the browser.")
     cache_ttl_s: float = Field(3600.0, ge=0, description="How long fetched pages stay cached on disk (0: no cache).")
     crawl_max_pages: int = Field(100, ge=1, description="Upper bound on crawl_site's max_pages.")
+    max_image_mb: float = Field(8.0, gt=0, description="Largest image fetch_image reads, in MiB (decoded).")
+    max_image_side: int = Field(
+        1568, ge=16, le=8192, description="Longest side of an image fetch_image returns, in pixels; larger ones are "
+        "downscaled (the upper bound of its max_side)."
+    )
+    max_image_megapixels: float = Field(
+        50.0, gt=0, description="Largest image fetch_image decodes, in millions of pixels (checked before decoding, "
+        "against decompression bombs)."
+    )
     crawl_concurrency: int = Field(4, ge=1, le=32, description="Pages fetched at the same time by crawl_site.")
 
     def robots_for_call(self, respect_robots: bool | None) -> bool | None:
@@ -68,3 +78,7 @@ class CrawlSettings(ServerSettings):
             robots_timeout_s=self.robots_timeout_s,
             limit_setting="--max-fetch-mb",
         )
+
+    def image_fetch_policy(self) -> FetchPolicy:
+        """`fetch_policy` with the image size limit."""
+        return replace(self.fetch_policy(), max_bytes=mib(self.max_image_mb), limit_setting="--max-image-mb")

@@ -74,3 +74,18 @@ class CrawlResult(BaseModel):
     links_skipped: int = Field(description="Links not followed: other domains, filtered out, or beyond max_pages.")
     frontier_left: int = Field(description="Links queued but not visited because max_pages was reached.")
     note: str = Field(description="How to read the pages' full content.")
+
+
+class ImageResult(BaseModel):
+    """An image fetched from the web; the image itself follows as MCP image content."""
+
+    url: str = Field(description="The URL asked for.")
+    final_url: str = Field(description="Where the image came from, after redirects.")
+    served_as: str = Field(description="The media type its server declared (the bytes decide the real type).")
+    mime_type: str = Field(description="Type of the image returned: image/png, image/jpeg, image/gif or image/webp.")
+    width: int = Field(description="Width of the returned image in pixels.")
+    height: int = Field(description="Height of the returned image in pixels.")
+    original_width: int = Field(description="Width of the image as served.")
+    original_height: int = Field(description="Height of the image as served.")
+    downscaled: bool = Field(description="True when the image was shrunk to max_side and re-encoded.")
+    size_bytes: int = Field(description="Size of the returned image in bytes.")

@@ -1,11 +1,13 @@
 """The memento-crawl MCP server: tool declarations only."""
 
 
+import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
 from memento_core.fetch import Fetcher
@@ -16,7 +18,8 @@ from memento_servers.crawl.browser import Browser
 from memento_servers.crawl.cache import PageCache
 from memento_servers.crawl.config import CrawlSettings
 from memento_servers.crawl.crawler import CrawlOptions, crawl
-from memento_servers.crawl.models import CrawlResult, PageResult, Render
+from memento_servers.crawl.images import ImageLoader
+from memento_servers.crawl.models import CrawlResult, ImageResult, PageResult, Render
 from memento_servers.crawl.pages import PageLoader
 from memento_servers.crawl.view import page_view
 from memento_servers.runtime import ServerSpec, annotations, main_for, new_server
@@ -25,7 +28,8 @@ SUMMARY = "Fetch web pages as clean, paginated markdown, rendering JavaScript wh
 INSTRUCTIONS = (
     "Read web pages: fetch_page(url) returns the main content as markdown in slices (follow next_start_index), "
     "or only the passages relevant to `query`. crawl_site explores a site breadth-first; its pages are then "
-    "read with fetch_page from the cache. Private and internal network addresses are refused."
+    "read with fetch_page from the cache. fetch_image(url) shows an image to a model that takes image input. "
+    "Private and internal network addresses are refused."
 )
 
 Url = Annotated[str, Field(description="An absolute http:// or https:// URL.", min_length=8, max_length=4000)]
@@ -63,6 +67,9 @@ def build_server(settings: CrawlSettings) -> MCPServer:
         fetcher, browser, cache, max_bytes=mib(settings.max_fetch_mb), convert_timeout_s=settings.convert_timeout_s
     )
 
+    image_fetcher = Fetcher(settings.image_fetch_policy())
+    images = ImageLoader(image_fetcher, loader.workers, max_pixels=int(settings.max_image_megapixels * 1_000_000))
+
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[None]:
         loader.start()
@@ -73,6 +80,7 @@ def build_server(settings: CrawlSettings) -> MCPServer:
             if browser is not None:
                 await browser.close()
             await fetcher.aclose()
+            await image_fetcher.aclose()
 
     server = new_server("crawl", instructions=INSTRUCTIONS, lifespan=lifespan)
 
@@ -154,6 +162,32 @@ def build_server(settings: CrawlSettings) -> MCPServer:
             await ctx.report_progress(done, total, f"crawled {done}/{total}: {current}")
 
         return await crawl(loader, url, options, settings.crawl_concurrency, progress)
+
+    @server.tool(title="Fetch image", annotations=annotations(read_only=True, open_world=True))
+    async def fetch_image(
+        url: Url,
+        max_side: Annotated[
+            int | None,
+            Field(description=f"Longest side of the returned image in pixels (default and most {settings.max_image_side}); "
+                  "a larger image is downscaled.", ge=16, le=settings.max_image_side),
+        ] = None,
+        respect_robots: RespectRobots = None,
+    ) -> Annotated[CallToolResult, ImageResult]:
+        """Fetch one image (PNG, JPEG, GIF or WebP) by URL and return it as an image, to look at a figure, chart,
+        photo or diagram that a page's text cannot carry.
+
+        Returns the image's type and pixel size (as served and as returned), then the image. fetch_page's
+        markdown leaves images out: take image URLs from its links (include_links=true), the page's text, or a
+        search result. Large images are downscaled to max_side. Fails with a clear error for private or internal
+        addresses, anything that is not really an image (the bytes are checked, not the declared type), images
+        over the server's size or pixel limits, and robots.txt refusals.
+        """
+        side = max_side or settings.max_image_side
+        result, data = await images.load(url, side, settings.robots_for_call(respect_robots))
+        image = ImageContent(type="image", data=base64.b64encode(data).decode(), mime_type=result.mime_type)
+        return CallToolResult(
+            content=[TextContent(type="text", text=result.model_dump_json()), image], structured_content=result.model_dump()
+        )
 
     return server
 
