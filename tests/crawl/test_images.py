@@ -75,6 +75,7 @@ async def test_fetch_image_returns_downscales_and_refuses(site):
         "broken": site.add("/img/broken.png", tall[: len(tall) // 2], "image/png"),
         "noise": site.add("/img/noise.png", encode(Image.frombytes("RGB", (320, 320), os.urandom(320 * 320 * 3)), "PNG"), "image/png"),
         "square": site.add("/img/square.jpg", encode(gradient(2000, 2000), "JPEG"), "image/jpeg"),
+        "private": site.add("/private/chart.png", small, "image/png"),
         "bomb": site.add("/img/bomb.png", await anyio.to_thread.run_sync(png_bomb, 30_000), "image/png"),
     }
     async with connect("crawl", "stdio", args=SERVER_ARGS) as client:
@@ -104,6 +105,9 @@ async def test_fetch_image_returns_downscales_and_refuses(site):
         message = error_text(await fetch_image(client, urls["bomb"]))
         assert "900000000 pixels" in message and "decompression bomb" in message and "--max-image-megapixels" in message
         assert "refused" in error_text(await fetch_image(client, site.redirect_to("http://169.254.169.254/latest")))
+        assert "robots.txt" in error_text(await fetch_image(client, urls["private"]))
+        assert "--allow-robots-override" in error_text(await fetch_image(client, urls["private"], respect_robots=False))
+        assert "/private/chart.png" not in site.requests
 
         assert shown(await fetch_image(client, urls["small"]))[2] == small  # the server and its workers live on
 
