@@ -69,6 +69,7 @@ async def test_fetch_image_returns_downscales_and_refuses(site):
     urls = {
         "small": site.add("/img/small.png", small, "image/png"),
         "gif": site.add("/img/dot.gif", encode(gradient(20, 10).convert("P"), "GIF"), "image/gif"),
+        "webp": site.add("/img/photo.webp", encode(gradient(30, 40), "WEBP"), "image/webp"),
         "wide": site.add("/img/wide.jpg", wide, "image/jpeg"),
         "tall": site.add("/img/tall.png", tall, "application/octet-stream"),
         "html": site.add("/img/fake.png", "<html><body>not an image</body></html>", "image/png"),
@@ -85,6 +86,8 @@ async def test_fetch_image_returns_downscales_and_refuses(site):
 
         info, image, _ = shown(await fetch_image(client, urls["gif"]))
         assert info["mime_type"] == "image/gif" and image.size == (20, 10)
+        info, image, _ = shown(await fetch_image(client, urls["webp"]))
+        assert info["mime_type"] == "image/webp" and image.size == (30, 40)
 
         info, image, _ = shown(await fetch_image(client, urls["wide"]))
         assert (info["original_width"], info["original_height"]) == (2000, 1000)
