@@ -12,6 +12,7 @@ from memento_client.eval.plot import plot
 from memento_client.eval.runfiles import (
     MEMORY_STATS,
     RESULTS,
+    SUMMARY,
     iteration_dirs,
     iteration_number,
     read_config,
@@ -222,7 +223,7 @@ def write_report(run: Path, baselines: list[Path] = ()) -> dict[str, Any]:
     config = read_config(run)
     summaries = run_summary(run)
     others = {_label(b): run_summary(b) for b in baselines}
-    (run / "summary.json").write_text(json.dumps(summaries, indent=2))
+    (run / SUMMARY).write_text(json.dumps(summaries, indent=2))
     (run / "report.md").write_text(markdown(run, summaries, config, others, read_json(run / MEMORY_STATS)))
     plot({_label(run): summaries, **others}, run / "learning_curve.png", f"memento eval {run.name}")
     return {"iterations": summaries}

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 CONFIG, TASKS, MEMORY_STATS, RATINGS = "config.json", "tasks.jsonl", "memory_stats.json", "ratings.jsonl"
-PROGRESS = "progress.json"
+PROGRESS, SUMMARY = "progress.json", "summary.json"
 RESULTS, TRAJECTORIES = "results.jsonl", "trajectories.jsonl"
 
 

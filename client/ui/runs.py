@@ -15,6 +15,7 @@ from memento_client.eval.runfiles import (
     MEMORY_STATS,
     PROGRESS,
     RESULTS,
+    SUMMARY,
     iteration_dirs,
     iteration_number,
     read_config,
@@ -26,7 +27,6 @@ from memento_core.errors import ConfigError
 from memento_memory.models import CaseUse
 
 RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-SUMMARY = "summary.json"  # written by the report when an eval finishes
 RUNNING_WINDOW_S = 600.0  # an unfinished run whose files changed this recently counts as running
 
 

@@ -145,8 +145,10 @@ def ui(runs, workspace) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def browser(ui):  # after the evals and the server: Playwright's sync API holds an event loop in this thread
+@pytest.fixture(scope="package")
+def browser(ui):
+    """Chromium, after the evals and the server. Playwright's sync API holds an event loop in this thread
+    while it runs, so it ends with this folder's tests: anyio tests collected after them need the thread."""
     if not CHROMIUM.exists():
         pytest.skip("needs the system Chromium (/usr/bin/chromium)")
     from playwright.sync_api import sync_playwright
