@@ -85,6 +85,12 @@ class CachedEmbedder:
             self.cache.update(zip(missing, self.embedder.embed(missing)))
         return np.stack([self.cache[text] for text in texts])
 
+    def embed_query(self, text: str):
+        return self.embed([text])[0]
+
+    def __getattr__(self, name: str):  # dim, model_name, ...: the wrapped embedder's
+        return getattr(self.embedder, name)
+
 
 def build_index(corpus_file: Path, work: Path, name: str, embedder) -> dict:
     from memento_servers.search.indexer import index_paths
