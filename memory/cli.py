@@ -15,6 +15,7 @@ from typing import Any
 from memento_memory.config import BankConfig
 from memento_memory.errors import CaseBankError
 from memento_memory.models import CaseFilters
+from memento_memory.storage import unreachable
 from memento_servers.runtime import Command
 
 IMPORT_BATCH = 100  # cases embedded and committed at a time by `import` (one progress line each)
@@ -30,10 +31,7 @@ def open_bank(settings: BankConfig):
         text = str(exc) or type(exc).__name__
         found = re.search(r'message: "([^"]+)"', text)  # the OS's words inside Rust's debug output, when there are some
         reason = found.group(1) if found else re.sub(r",? /\S+\.rs:\d+:\d+", "", text.splitlines()[0])[:200]
-        raise CaseBankError(
-            f"cannot open the case bank at {settings.db} ({reason}): check the URI, the bucket's region and credentials "
-            "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT...), or pass --db"
-        ) from exc
+        raise unreachable(str(settings.db), reason) from exc
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:

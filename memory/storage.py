@@ -55,6 +55,14 @@ def storage_options(uri: str, configured: Mapping[str, str]) -> dict[str, str]:
     return options
 
 
+def unreachable(uri: str, reason: str) -> StorageError:
+    """The one-line error for a bank whose store cannot be reached or used, with what to check."""
+    return StorageError(
+        f"cannot use the case bank at {uri} ({reason}): check the URI, the bucket's region and credentials "
+        "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, or [memory.storage]), or pass --db"
+    )
+
+
 def check_conditional_puts(uri: str, options: Mapping[str, str]) -> None:
     """Refuse a plain s3:// bank whose store ignores `If-None-Match` (or that cannot be reached)."""
     if scheme(uri) != "s3":
@@ -75,10 +83,7 @@ def check_conditional_puts(uri: str, options: Mapping[str, str]) -> None:
         finally:
             client.delete_object(Bucket=parts.netloc, Key=key)
     except (BotoCoreError, ClientError) as exc:
-        raise StorageError(
-            f"cannot use the case bank at {uri} ({exc}): check the URI, the bucket's region and credentials "
-            "(AWS_REGION, AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL, or [memory.storage]), or pass --db"
-        ) from exc
+        raise unreachable(uri, str(exc)) from exc
     raise StorageError(
         f"the object store behind {uri} ignores conditional writes (If-None-Match), so concurrent writers would "
         "silently lose cases: use a store that honours them (AWS S3, recent MinIO) or s3+ddb:// with a DynamoDB table"
