@@ -25,7 +25,8 @@ def _entries(home: Path) -> tuple[int, int]:
 
 
 async def test_writing_past_the_cache_cap_evicts_the_oldest_entries(tmp_path: Path, _isolated_home: Path):
-    texts = {f"doc{i}.txt": base64.b64encode(os.urandom(6000)).decode() for i in range(FILES)}
+    # "text " first: random base64 could begin with a format signature ("BM" is a BMP header) and be read as that format
+    texts = {f"doc{i}.txt": "text " + base64.b64encode(os.urandom(6000)).decode() for i in range(FILES)}
     for name, text in texts.items():
         (tmp_path / name).write_text(text)
     async with connect("documents", args=["--root", str(tmp_path), "--cache-mb", str(CAP_MB)]) as client:
