@@ -114,41 +114,37 @@ class LocalBackend:
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is not indexed: run `memento-search index PATH`")
         mode = self.retrieval.mode
         if mode == "fts":
-            return [(row, float(row["_score"])) for row in self.store.text_search(query, limit)]
+            return self._with_rows(list(self.store.text_scores(query, limit).items()))
         if mode == "vector":
-            return [(row, 1.0 - float(row["_distance"])) for row in self._vector_ranking(query, limit)]
+            return self._with_rows(list(self._vector_scores(query, limit).items()))
         depth = max(self.retrieval.depth, limit)
-        text_future = self._pool.submit(self.store.text_search, query, depth)  # overlaps the query embedding
-        vector_ranking = self._vector_ranking(query, depth)
-        text_ranking = text_future.result()
-        rows = {row["id"]: row for row in (*text_ranking, *vector_ranking)}
-        if not rows and not self.store.count():
+        text_future = self._pool.submit(self.store.text_scores, query, depth)  # overlaps the query embedding
+        vector_scores = self._vector_scores(query, depth)
+        text_scores = text_future.result()
+        if not text_scores and not vector_scores and not self.store.count():
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
         weights = [self.retrieval.fts_weight, 1.0]
         if self.retrieval.fusion == "rrf":
-            rankings = [[row["id"] for row in text_ranking], [row["id"] for row in vector_ranking]]
-            fused = rrf(rankings, weights, self.retrieval.rrf_k, depth)
+            fused = rrf([list(text_scores), list(vector_scores)], weights, self.retrieval.rrf_k, depth)
         else:
-            text_scores = {row["id"]: float(row["_score"]) for row in text_ranking}
-            vector_scores = {row["id"]: 1.0 - float(row["_distance"]) for row in vector_ranking}
             fused = minmax([text_scores, vector_scores], weights)
             if self.retrieval.feedback_weight > 0:
-                fused = self._with_feedback(query, fused, [text_scores, vector_scores], weights, rows, depth)
-        return [(rows[item], score) for item, score in fused[:limit]]
+                fused = self._with_feedback(query, fused, [text_scores, vector_scores], weights, depth)
+        return self._with_rows(fused[:limit])
 
-    def _with_feedback(self, query, fused, scored, weights, rows, depth):
+    def _with_rows(self, scored: list[tuple[str, float]]) -> list[tuple[dict[str, Any], float]]:
+        """Each (chunk id, score) with the chunk's result columns; chunks deleted meanwhile are dropped."""
+        rows = self.store.rows_by_id([item for item, _ in scored])
+        return [(rows[item], score) for item, score in scored if item in rows]
+
+    def _with_feedback(self, query, fused, scored, weights, depth):
         """`fused` re-fused with a third ranking: BM25 of the query expanded (RM3) from the fused top hits."""
         index = self._lexical_index()
         if index is None:
             return fused
         hits = [(index.terms_of(item), score) for item, score in fused[: self.retrieval.feedback_docs]]
         expanded = rm3(index.analyze(query), hits, self.retrieval.feedback_terms, self.retrieval.feedback_query_weight)
-        feedback = dict(index.top(expanded, depth))
-        missing = [item for item in feedback if item not in rows]
-        if missing:
-            rows.update({row["id"]: row for row in self.store.rows_by_id(missing)})
-        feedback = {item: score for item, score in feedback.items() if item in rows}
-        return minmax([*scored, feedback], [*weights, self.retrieval.feedback_weight])
+        return minmax([*scored, dict(index.top(expanded, depth))], [*weights, self.retrieval.feedback_weight])
 
     def _lexical_index(self) -> LexicalIndex | None:
         """The in-memory BM25 index of the corpus as of its current version (None past feedback_max_chunks)."""
@@ -162,8 +158,8 @@ class LocalBackend:
                 self._lexical = (version, index)
             return self._lexical[1]
 
-    def _vector_ranking(self, query: str, limit: int) -> list[dict[str, Any]]:
-        return self.store.vector_search(self.embedder.embed_query(query), limit)
+    def _vector_scores(self, query: str, limit: int) -> dict[str, float]:
+        return self.store.vector_scores(self.embedder.embed_query(query), limit)
 
     def to_result(self, row: dict[str, Any], score: float) -> Result:
         return Result(

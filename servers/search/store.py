@@ -205,13 +205,15 @@ class ChunkStore:
         table = self.chunks().search().select(["id", "content"]).limit(None).to_arrow()
         return table.column("id").to_pylist(), table.column("content").to_pylist()
 
-    def rows_by_id(self, ids: list[str]) -> list[dict[str, Any]]:
-        """The result columns of these chunks (from the in-memory mirror when there is one)."""
+    def rows_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The result columns of these chunks by id (from the in-memory mirror when there is one);
+        a chunk deleted meanwhile is absent."""
         mirror = self._synced_mirror()
         if mirror is None:
-            return self.read_ids(ids).select(ROW_COLUMNS).to_pylist()
-        found = (mirror.rows.get(chunk_id) for chunk_id in ids)
-        return [{name: row[name] for name in ROW_COLUMNS} for row in found if row is not None]
+            rows = self.read_ids(ids).select(ROW_COLUMNS).to_pylist() if ids else []
+            return {row["id"]: row for row in rows}
+        found = ((chunk_id, mirror.rows.get(chunk_id)) for chunk_id in ids)
+        return {chunk_id: {name: row[name] for name in ROW_COLUMNS} for chunk_id, row in found if row is not None}
 
     def read_all(self):
         return self.chunks().search().select(MIRRORED_COLUMNS).limit(None).to_arrow()
@@ -255,35 +257,31 @@ class ChunkStore:
             table.optimize()
 
     # --- querying ------------------------------------------------------------------------
-    def text_search(self, query: str, limit: int) -> list[dict[str, Any]]:
-        table = self.chunks()
-        return (
-            table.search(query, query_type="fts", fts_columns="content")
-            .select([*ROW_COLUMNS, "_score"])
-            .limit(limit)
-            .to_list()
-        )
+    def text_scores(self, query: str, limit: int) -> dict[str, float]:
+        """The `limit` best chunk ids by BM25, best first, with their scores (rows: `rows_by_id`)."""
+        table = self.chunks().search(query, query_type="fts", fts_columns="content").select(["id", "_score"]).limit(limit)
+        found = table.to_arrow()
+        return dict(zip(found.column("id").to_pylist(), found.column("_score").to_pylist(), strict=True))
 
-    def vector_search(self, vector, limit: int) -> list[dict[str, Any]]:
-        """The `limit` nearest chunks, best first, with LanceDB's dot `_distance` (1 - similarity)."""
+    def vector_scores(self, vector, limit: int) -> dict[str, float]:
+        """The `limit` nearest chunk ids with a vector, best first, with their dot similarity."""
         mirror = self._synced_mirror()
         if mirror is None:
-            return (
+            found = (
                 self.chunks()
                 .search(vector, query_type="vector", vector_column_name="vector")
                 .distance_type("dot")
                 .where(f"hash NOT LIKE '{PENDING}%'", prefilter=True)
-                .select([*ROW_COLUMNS, "_distance"])
+                .select(["id", "_distance"])
                 .limit(limit)
-                .to_list()
+                .to_arrow()
             )
+            return {item: 1.0 - distance for item, distance in zip(found.column("id").to_pylist(), found.column("_distance").to_pylist())}
         _, sims, ids = mirror.search(np.asarray(vector, dtype=np.float32), limit)
-        found = [(mirror.rows.get(chunk_id), sim) for chunk_id, sim in zip(ids, sims)]
-        return [
-            {**{name: row[name] for name in ROW_COLUMNS}, "_distance": 1.0 - float(sim)}
-            for row, sim in found
-            if row is not None and not row["hash"].startswith(PENDING)  # a zero vector: nothing to compare yet
-        ]
+        rows = mirror.rows
+        return {  # a pending chunk has a zero vector: nothing to compare yet
+            item: float(sim) for item, sim in zip(ids, sims) if item in rows and not rows[item]["hash"].startswith(PENDING)
+        }
 
     def _synced_mirror(self) -> RowMirror | None:
         """The in-memory mirror of the chunk table caught up with its latest version (only changed chunks

@@ -78,3 +78,22 @@ def test_mixed_backends_share_a_vector_space_only_when_compatible():
         Embedder(backend="onnx", query_backend="static")
     with pytest.raises(ConfigError, match="unknown embedding backend 'gpu'"):
         Embedder(backend="gpu")
+
+
+def test_static_backend_distils_its_table_once_and_ranks_related_texts_first(export):
+    from memento_core.static_model import TABLE
+
+    embedder = Embedder(backend="static")
+    vectors = embedder.embed(TEXTS)
+    assert vectors.shape == (len(TEXTS), 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    table = export / TABLE
+    assert table.exists()
+    stamp = table.stat().st_mtime_ns
+    again = Embedder(backend="static")  # a second process-like start reuses the cached table
+    assert np.allclose(again.embed(TEXTS), vectors) and table.stat().st_mtime_ns == stamp
+
+    query = embedder.embed_query("ice sheets shaping fjords and valleys")
+    scores = vectors @ query
+    assert int(np.argmax(scores)) == 0  # the glacier sentence, by shared and related tokens
+    assert embedder.model_name == "all-MiniLM-L6-v2+static"
+    assert float(embedder.embed_query("").sum()) == 0.0  # no tokens: a zero vector, not NaN

@@ -128,7 +128,7 @@ def test_a_failing_index_read_becomes_a_backend_error_the_chain_can_warn_about(t
     def replaced_underneath(*_args):
         raise RuntimeError("LanceError(IO): index file not found")
 
-    monkeypatch.setattr(store, "text_search", replaced_underneath)
+    monkeypatch.setattr(store, "text_scores", replaced_underneath)
     with pytest.raises(BackendUnavailable, match="could not be read"):
         LocalBackend(store, hash_embedder, Retrieval(mode="fts")).search_blocking("reefs", 3)
     with pytest.raises(BackendUnavailable, match="not indexed"):
@@ -146,15 +146,16 @@ def test_in_memory_vector_search_matches_lancedb_and_follows_reindexing(tmp_path
         search = store.chunks().search(query, query_type="vector", vector_column_name="vector").distance_type("dot")
         return [row["id"] for row in search.limit(limit).to_list()]
 
-    mirrored = store.vector_search(query, 5)
-    assert [row["id"] for row in mirrored] == lancedb_ids(5)
-    assert {"title", "text", "url", "doc_id", "_distance"} <= set(mirrored[0])
+    mirrored = store.vector_scores(query, 5)
+    assert list(mirrored) == lancedb_ids(5)
+    best = next(iter(mirrored))
+    assert {"title", "text", "url", "doc_id"} <= set(store.rows_by_id([best])[best])
 
     (docs / "notes.md").write_text("# Glacier notes\n\nGlaciers carve fjords, and this sentence is new.")
     index_paths([docs], settings, embedder=hash_embedder)
     store.chunks().checkout_latest()  # what the read-consistency interval does within seconds in a server
-    top = store.vector_search(query, 1)[0]
-    assert "this sentence is new" in top["text"]
+    top = next(iter(store.vector_scores(query, 1)))
+    assert "this sentence is new" in store.rows_by_id([top])[top]["text"]
 
 
 def test_a_corpus_over_the_mirror_cap_is_searched_on_disk_with_the_same_results(tmp_path, hash_embedder, monkeypatch):
@@ -165,8 +166,9 @@ def test_a_corpus_over_the_mirror_cap_is_searched_on_disk_with_the_same_results(
     index_paths([docs], settings, embedder=hash_embedder)
     query = hash_embedder.embed(["glaciers carve fjords"])[0]
     mirrored = ChunkStore(settings.index_dir, settings.corpus)
-    expected = [(row["id"], round(row["_distance"], 5)) for row in mirrored.vector_search(query, 5)]
+    expected = [(item, round(sim, 5)) for item, sim in mirrored.vector_scores(query, 5).items()]
     monkeypatch.setattr(store_module, "MAX_MIRRORED_ROWS", 1)
     on_disk = ChunkStore(settings.index_dir, settings.corpus)
-    assert [(row["id"], round(row["_distance"], 5)) for row in on_disk.vector_search(query, 5)] == expected
+    assert [(item, round(sim, 5)) for item, sim in on_disk.vector_scores(query, 5).items()] == expected
     assert on_disk._mirror is None
+    assert set(on_disk.rows_by_id([item for item, _ in expected])) == {item for item, _ in expected}  # read from disk
