@@ -3,7 +3,9 @@
     folder = exported(model_dir, cache_root)        # model-fp32.onnx, model-int8.onnx, tokenizer.json
 
 The graph takes `input_ids`, `attention_mask` and `token_type_ids` and returns the unit-length
-mean-pooled sentence embedding, so it needs no Python pooling. It is exported from the local
+mean-pooled sentence embedding, so it needs no Python pooling; ONNX Runtime's transformer optimiser
+then fuses each layer's attention, GELU and layer norms into single kernels (about 15% faster
+here, same vectors). It is exported from the local
 weights (never downloaded) into `<cache_root>/<model name>-<hash>`, keyed by a hash of the
 source model's files: a changed model gets a new export, an unchanged one is reused. The int8
 variant is ONNX Runtime's dynamic quantisation (per-channel weights) of the fp32 graph.
@@ -21,7 +23,7 @@ from pathlib import Path
 
 FP32 = "model-fp32.onnx"
 INT8 = "model-int8.onnx"
-EXPORT_FORMAT = 1  # bump when the exported graph changes, so old caches are not reused
+EXPORT_FORMAT = 2  # bump when the exported graph changes, so old caches are not reused
 HASHED_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json", "sentence_bert_config.json")
 _lock = threading.Lock()
 
@@ -67,7 +69,8 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    model = SentenceEncoder(AutoModel.from_pretrained(str(model_dir))).eval()
+    # eager attention exports the matmul-softmax pattern the optimiser recognises (SDPA's does not fuse)
+    model = SentenceEncoder(AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")).eval()
     sample = torch.ones((2, 8), dtype=torch.int64)
     axes = {0: "batch", 1: "tokens"}
     with torch.no_grad():
@@ -82,6 +85,16 @@ def _export_fp32(model_dir: Path, target: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+
+
+def _fuse(source: Path, target: Path, model_dir: Path) -> None:
+    """`source` with each BERT layer's attention, GELU and layer norms fused (ONNX Runtime's optimiser)."""
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(model_dir))
+    fused = optimize_model(str(source), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size)
+    fused.save_model_to_file(str(target))
 
 
 def _quantise_int8(source: Path, target: Path) -> None:
@@ -100,8 +113,10 @@ def exported(model_dir: Path, cache_root: Path, name: str = "model") -> Path:
         folder.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))  # another process may export too
         try:
-            _export_fp32(model_dir, staging / FP32)
-            _quantise_int8(staging / FP32, staging / INT8)
+            _export_fp32(model_dir, staging / "unfused.onnx")
+            _fuse(staging / "unfused.onnx", staging / FP32, model_dir)
+            _quantise_int8(staging / "unfused.onnx", staging / INT8)  # the quantiser does not know the fused ops
+            (staging / "unfused.onnx").unlink()
             shutil.copy(model_dir / "tokenizer.json", staging / "tokenizer.json")
             (staging / "source.json").write_text(
                 json.dumps({"source": str(model_dir), "max_length": max_length(model_dir)})
