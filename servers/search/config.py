@@ -71,8 +71,11 @@ class SearchSettings(ServerSettings):
     feedback_weight: float = Field(
         0.0, ge=0, le=10, description="Weight of the pseudo-relevance-feedback (RM3) BM25 ranking in minmax fusion; 0 (default) turns it off."
     )
-    feedback_max_chunks: int = Field(
-        200_000, ge=0, description="Largest corpus (in chunks) that gets feedback; its in-memory BM25 index grows with the corpus."
+    memory_bm25_max_chunks: int = Field(
+        200_000,
+        ge=0,
+        description="Largest corpus (in chunks) ranked by an in-memory BM25 index (fast; ~1 MB per 1,000 chunks); "
+        "a larger one is ranked by LanceDB's index on disk, without feedback.",
     )
     fusion_depth: int = Field(20, ge=1, le=1000, description="Candidates taken from each ranking before fusion.")
     chunk_chars: int = Field(2000, ge=200, description="Longest chunk of an indexed document, in characters.")

@@ -32,7 +32,7 @@ from memento_servers.search.backfill import backfill_vectors
 from memento_servers.search.config import SearchSettings
 from memento_servers.search.errors import IndexingError
 from memento_servers.search.sources import SourceDoc, discover, read_source
-from memento_servers.search.store import PENDING, ChunkStore, SourceState
+from memento_servers.search.store import PENDING, ChunkStore, SourceState, content
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def _chunk_rows(docs: list[SourceDoc], source: str, chunk_chars: int, overlap: i
     rows = []
     for doc in docs:
         for number, text in enumerate(chunk_text(doc.text, chunk_chars, overlap)):
-            content = f"{doc.title}\n{text}" if doc.title else text
+            indexed = content(doc.title, text)
             rows.append(
                 {
                     "id": f"{doc.doc_id}#{number}",
@@ -75,10 +75,10 @@ def _chunk_rows(docs: list[SourceDoc], source: str, chunk_chars: int, overlap: i
                     "chunk": number,
                     "title": doc.title,
                     "text": text,
-                    "content": content,
+                    "content": indexed,
                     "url": doc.url,
                     "source": source,
-                    "hash": hashlib.sha256(content.encode()).hexdigest(),
+                    "hash": hashlib.sha256(indexed.encode()).hexdigest(),
                 }
             )
     return rows

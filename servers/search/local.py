@@ -1,6 +1,8 @@
 """The `local` backend: hybrid retrieval (BM25 + vectors, fused by normalised score or RRF) over the indexed corpus.
 
-While chunks still wait for their vectors (BM25-first indexing), vector search covers the chunks
+BM25 ranks in memory (`inmemory.InMemoryBM25`) once that index is built, with LanceDB's on-disk
+FTS index answering until then and for corpora too large to hold. While chunks still wait for their
+vectors (BM25-first indexing), vector search covers the chunks
 that have one, `notice` says so for the chain's warnings, and `describe` shows the backfill's
 progress; with `backfill` on, the backend computes the missing vectors itself in the background.
 """
@@ -8,7 +10,6 @@ progress; with `backfill` on, the backend computes the missing vectors itself in
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,9 @@ from memento_servers.search.backfill import BackgroundBackfill
 from memento_servers.search.errors import BackendUnavailable
 from memento_servers.search.feedback import rm3
 from memento_servers.search.fusion import minmax, rrf
-from memento_servers.search.lexical import LexicalIndex
+from memento_servers.search.inmemory import InMemoryBM25
 from memento_servers.search.models import Result
-from memento_servers.search.store import ChunkStore
+from memento_servers.search.store import ChunkStore, content
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Retrieval:
     feedback_docs: int = 10  # fused hits the expansion terms come from
     feedback_terms: int = 20  # expansion terms kept
     feedback_query_weight: float = 0.5  # share of the original query in the expanded one
-    feedback_max_chunks: int = 200_000  # a larger corpus gets no feedback (its in-memory BM25 index would be large)
+    memory_bm25_max_chunks: int = 200_000  # a larger corpus is ranked by LanceDB's FTS index on disk, without feedback
     snippet_chars: int = 600
 
 
@@ -61,9 +62,8 @@ class LocalBackend:
         self.embedder = embedder
         self.retrieval = retrieval
         self.backfill = BackgroundBackfill(store, embedder) if backfill else None
+        self.bm25 = InMemoryBM25(store, retrieval.memory_bm25_max_chunks)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-fts")
-        self._lexical: tuple[int, LexicalIndex | None] | None = None  # (table version, index)
-        self._lexical_lock = threading.Lock()
 
     def describe(self) -> str:
         if not self.store.exists():
@@ -75,6 +75,7 @@ class LocalBackend:
             text += f"; vectors {count - pending}/{count} (backfill {'running' if self._backfilling() else 'waiting'})"
         if self.backfill is not None and self.backfill.error:
             text += f"; last backfill failed: {self.backfill.error}"
+        text += f"; BM25 {'in memory' if self.bm25.ready() is not None else 'on disk'}"
         return text + f"; embeddings {getattr(self.embedder, 'describe', lambda: self.embedder.model_name)()}"
 
     def notice(self) -> str | None:
@@ -114,11 +115,11 @@ class LocalBackend:
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is not indexed: run `memento-search index PATH`")
         mode = self.retrieval.mode
         if mode == "fts":
-            return self._with_rows(list(self.store.text_scores(query, limit).items()))
+            return self._with_rows(list(self._text_scores(query, limit).items()))
         if mode == "vector":
             return self._with_rows(list(self._vector_scores(query, limit).items()))
         depth = max(self.retrieval.depth, limit)
-        text_future = self._pool.submit(self.store.text_scores, query, depth)  # overlaps the query embedding
+        text_future = self._pool.submit(self._text_scores, query, depth)  # overlaps the query embedding
         vector_scores = self._vector_scores(query, depth)
         text_scores = text_future.result()
         if not text_scores and not vector_scores and not self.store.count():
@@ -138,25 +139,22 @@ class LocalBackend:
         return [(rows[item], score) for item, score in scored if item in rows]
 
     def _with_feedback(self, query, fused, scored, weights, depth):
-        """`fused` re-fused with a third ranking: BM25 of the query expanded (RM3) from the fused top hits."""
-        index = self._lexical_index()
+        """`fused` re-fused with a third ranking: BM25 of the query expanded (RM3) from the fused top hits
+        (none while the in-memory index is not ready)."""
+        index = self.bm25.ready()
         if index is None:
             return fused
-        hits = [(index.terms_of(item), score) for item, score in fused[: self.retrieval.feedback_docs]]
+        top = fused[: self.retrieval.feedback_docs]
+        rows = self.store.rows_by_id([item for item, _ in top])
+        hits = [(index.analyze(content(rows[item]["title"], rows[item]["text"])), score) for item, score in top if item in rows]
         expanded = rm3(index.analyze(query), hits, self.retrieval.feedback_terms, self.retrieval.feedback_query_weight)
         return minmax([*scored, dict(index.top(expanded, depth))], [*weights, self.retrieval.feedback_weight])
 
-    def _lexical_index(self) -> LexicalIndex | None:
-        """The in-memory BM25 index of the corpus as of its current version (None past feedback_max_chunks)."""
-        version = self.store.version()
-        with self._lexical_lock:
-            if self._lexical is None or self._lexical[0] != version:
-                index = None
-                if self.store.count() <= self.retrieval.feedback_max_chunks:
-                    ids, texts = self.store.read_contents()
-                    index = LexicalIndex(ids, texts)
-                self._lexical = (version, index)
-            return self._lexical[1]
+    def _text_scores(self, query: str, limit: int) -> dict[str, float]:
+        index = self.bm25.ready()
+        if index is None:
+            return self.store.text_scores(query, limit)
+        return dict(index.top(index.weights_of(query), limit))
 
     def _vector_scores(self, query: str, limit: int) -> dict[str, float]:
         return self.store.vector_scores(self.embedder.embed_query(query), limit)

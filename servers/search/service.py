@@ -24,7 +24,7 @@ def local_backend(settings: SearchSettings, embedder: Embedder | None = None) ->
         fts_weight=settings.fts_weight,
         depth=settings.fusion_depth,
         feedback_weight=settings.feedback_weight,
-        feedback_max_chunks=settings.feedback_max_chunks,
+        memory_bm25_max_chunks=settings.memory_bm25_max_chunks,
         snippet_chars=settings.snippet_chars,
     )
     store = ChunkStore(settings.index_dir, settings.corpus)

@@ -43,6 +43,11 @@ class SourceState:
     sha256: str
 
 
+def content(title: str, text: str) -> str:
+    """What BM25 indexes of a chunk: its document's title, then its text."""
+    return f"{title}\n{text}" if title else text
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

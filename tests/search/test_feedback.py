@@ -28,7 +28,7 @@ def test_analyzer_stems_folds_case_and_drops_stop_words():
     assert Analyzer()("The Corals were BLEACHING in warmer waters") == ["coral", "were", "bleach", "warmer", "water"]
 
 
-def test_lexical_index_scores_weighted_queries_and_returns_hit_terms():
+def test_lexical_index_scores_weighted_queries():
     index = LexicalIndex(
         ["a", "b", "c"],
         ["Coral reefs bleach in warm water.", "Lava flows from the volcano.", "Reef fish eat algae on the reef."],
@@ -38,4 +38,4 @@ def test_lexical_index_scores_weighted_queries_and_returns_hit_terms():
     lava_first = index.top({"lava": 5.0, "reef": 1.0}, 5)
     assert lava_first[0][0] == "b" and {item for item, _ in lava_first} == {"a", "b", "c"}
     assert index.top({"unknownword": 1.0}, 5) == []
-    assert index.terms_of("b") == ["lava", "flow", "from", "volcano"] and index.terms_of("zzz") == []
+    assert index.top(index.weights_of("reefs"), 1) == index.top(index.weights_of("reefs"), 5)[:1]  # partial sort, same order
