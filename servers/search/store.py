@@ -205,10 +205,10 @@ class ChunkStore:
         ]
         return pa.concat_tables([part.limit(None).to_arrow() for part in parts])
 
-    def read_contents(self) -> tuple[list[str], list[str]]:
-        """Ids and indexed text (title + text) of every chunk, for an in-memory lexical index."""
-        table = self.chunks().search().select(["id", "content"]).limit(None).to_arrow()
-        return table.column("id").to_pylist(), table.column("content").to_pylist()
+    def read_contents(self) -> tuple[list[str], list[str], list[str]]:
+        """Ids, titles and indexed text (title + text) of every chunk, for an in-memory lexical index."""
+        table = self.chunks().search().select(["id", "title", "content"]).limit(None).to_arrow()
+        return tuple(table.column(name).to_pylist() for name in ("id", "title", "content"))
 
     def rows_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         """The result columns of these chunks by id (from the in-memory mirror when there is one);
