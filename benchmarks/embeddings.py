@@ -101,6 +101,10 @@ def ranked(doc_vectors: np.ndarray, query_vectors: np.ndarray, ids: list[str]) -
     return [[ids[i] for i in top_k(doc_vectors @ q, 10)] for q in query_vectors]
 
 
+def mean_metric(metric, rankings: list[list[str]], truth: list) -> float:
+    return round(statistics.mean(metric(ranking, gold) for ranking, gold in zip(rankings, truth, strict=True)), 4)
+
+
 def quality(embedders: dict[str, Embedder], data: Path, quick: bool) -> dict:
     """Dense retrieval quality of each backend alone and of each query backend over torch's passage vectors."""
     figures: dict = {}
@@ -118,10 +122,10 @@ def quality(embedders: dict[str, Embedder], data: Path, quick: bool) -> dict:
         doc_vectors = {name: e.embed([passage(d) for d in docs]) for name, e in embedders.items()}
         query_vectors = {name: np.stack([e.embed_query(q) for q in queries]) for name, e in embedders.items()}
         for name in embedders:
-            figures[f"{label}_{name}"] = metric(ranked(doc_vectors[name], query_vectors[name], ids), truth)
+            figures[f"{label}_{name}"] = mean_metric(metric, ranked(doc_vectors[name], query_vectors[name], ids), truth)
             if name not in ("torch", "static"):  # queries on this backend, passages from torch
-                figures[f"{label}_torch_passages_{name}_queries"] = metric(
-                    ranked(doc_vectors["torch"], query_vectors[name], ids), truth
+                figures[f"{label}_torch_passages_{name}_queries"] = mean_metric(
+                    metric, ranked(doc_vectors["torch"], query_vectors[name], ids), truth
                 )
     return figures
 
