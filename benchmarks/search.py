@@ -187,7 +187,8 @@ def evaluate(
     figures["untouched_other_seeds"] = {
         system: [mean_over(scores, half) for half in other_halves] for system, scores in per_query.items()
     }
-    singles = {system: figures["untouched"][system] for system in ("fts", "fts_lancedb", "vector", "bm25s") if system in per_query}
+    single_systems = ("fts", "fts_lancedb", "vector", "bm25s")
+    singles = {system: figures["untouched"][system] for system in single_systems if system in per_query}
     figures["best_single"] = max(singles.items(), key=lambda pair: pair[1])
     if sweep:
         figures["sweep_on_tune_half"] = sweep_tune(rank, [queries[i] for i in tune], metric, [truth[i] for i in tune])
@@ -247,7 +248,8 @@ def indexing_throughput(data: Path, embedder, quick: bool) -> float:
 
 
 LATENCY_BLOCK = 25
-PREVIOUS_ARGS = ["--fusion", "rrf", "--fts-weight", "1.0", "--feedback-weight", "0", "--memory-bm25-max-chunks", "0"]  # before issue 16
+# the ranking before issue 16: RRF over LanceDB's FTS, no feedback
+PREVIOUS_ARGS = ["--fusion", "rrf", "--fts-weight", "1.0", "--feedback-weight", "0", "--memory-bm25-max-chunks", "0"]
 
 
 async def mcp_latency(work: Path, data: Path, runs: int) -> dict:

@@ -281,7 +281,8 @@ class ChunkStore:
                 .limit(limit)
                 .to_arrow()
             )
-            return {item: 1.0 - distance for item, distance in zip(found.column("id").to_pylist(), found.column("_distance").to_pylist())}
+            distances = found.column("_distance").to_pylist()
+            return {item: 1.0 - distance for item, distance in zip(found.column("id").to_pylist(), distances, strict=True)}
         _, sims, ids = mirror.search(np.asarray(vector, dtype=np.float32), limit)
         rows = mirror.rows
         return {  # a pending chunk has a zero vector: nothing to compare yet

@@ -4,7 +4,6 @@ in-process on a hand-made corpus and over a real `memento-search` stdio server o
 from __future__ import annotations
 
 import json
-import time
 
 import anyio
 import pytest
