@@ -124,8 +124,7 @@ def ranker(work: Path, name: str, embedder) -> Callable:
 
     def rank(retrieval, queries: list[str], k: int = 10) -> list[list[str]]:
         backend = LocalBackend(store, embedder, retrieval)
-        backend.bm25.ready()  # build the in-memory BM25 index first (queries meanwhile would use LanceDB's)
-        backend.bm25.join()
+        backend.bm25.wait()  # build the in-memory BM25 index first (queries meanwhile would use LanceDB's)
         return [[r.id for r in backend.search_blocking(q, k)] for q in queries]
 
     return rank

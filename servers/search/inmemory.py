@@ -17,7 +17,7 @@ import logging
 import threading
 
 from memento_servers.search.lexical import LexicalIndex
-from memento_servers.search.store import PENDING, ChunkStore
+from memento_servers.search.store import PENDING, ChunkStore, content
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,11 @@ class InMemoryBM25:
                 self._thread.start()
         return None
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
+    def wait(self, timeout: float | None = None) -> LexicalIndex | None:
+        """`ready()` after starting the build if needed and waiting up to `timeout` seconds for it."""
+        if self.ready() is None and self._thread is not None:
             self._thread.join(timeout)
+        return self.ready()
 
     def _catch_up(self, version: int) -> None:
         try:
@@ -59,7 +61,7 @@ class InMemoryBM25:
                 self._publish(version, self._index, text)  # only vectors changed
                 return
             ids, titles, contents = self.store.read_contents()
-            texts = [f"{title}\n{indexed}" if title else indexed for title, indexed in zip(titles, contents, strict=True)]
+            texts = [content(title, indexed) for title, indexed in zip(titles, contents, strict=True)]
             self._publish(version, LexicalIndex(ids, texts), text)
         except Exception:  # e.g. `index` rewriting the table right now: LanceDB answers, the next query retries
             log.exception("the in-memory BM25 index could not be built")

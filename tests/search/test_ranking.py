@@ -33,9 +33,7 @@ def small_corpus(tmp_path, hash_embedder) -> ChunkStore:
 
 def in_memory(backend: LocalBackend) -> LocalBackend:
     """`backend` once its in-memory BM25 index is built (the first call starts the build)."""
-    backend.bm25.ready()
-    backend.bm25.join(60)
-    assert backend.bm25.ready() is not None
+    assert backend.bm25.wait(60) is not None
     return backend
 
 
@@ -81,8 +79,7 @@ def test_the_in_memory_bm25_index_is_built_in_the_background_and_follows_the_tex
 def test_a_corpus_over_the_in_memory_limit_is_ranked_on_disk_without_feedback(tmp_path, hash_embedder):
     store = small_corpus(tmp_path, hash_embedder)
     capped = LocalBackend(store, hash_embedder, Retrieval(feedback_weight=1.0, memory_bm25_max_chunks=3))
-    capped.bm25.ready()
-    capped.bm25.join(60)
+    capped.bm25.wait(60)
     assert capped.bm25.ready() is None and "BM25 on disk" in capped.describe()
     assert [row["doc_id"] for row, _ in capped.rank("zebrafish", 1)] == ["A"]  # no feedback, still an answer
 
