@@ -135,6 +135,7 @@ def test_ctrl_c_leaves_no_process_and_the_run_resumes_where_it_stopped(workspace
         cwd=workspace,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT prints every thread's stack
     )
     results = out / "iter-1" / "results.jsonl"
     deadline = time.monotonic() + 60
@@ -144,7 +145,7 @@ def test_ctrl_c_leaves_no_process_and_the_run_resumes_where_it_stopped(workspace
     children = _descendants(process.pid)
     assert children  # the toy MCP server
     process.send_signal(signal.SIGINT)
-    assert process.wait(30) == 130
+    assert _exit_status(process, 30) == 130
     time.sleep(0.2)
     assert not [pid for pid in children if alive(pid)]
 
@@ -154,6 +155,16 @@ def test_ctrl_c_leaves_no_process_and_the_run_resumes_where_it_stopped(workspace
     asked = {task_of(r) for r in fake_openai.chat_requests}
     assert asked == slow  # the two finished tasks were not paid for again
     assert sorted(r["id"] for r in _rows(results)) == ["q1", "q2", "q3", "q4"]
+
+
+def _exit_status(process: subprocess.Popen, seconds: float) -> int:
+    """The process's exit status; if it is still running after `seconds`, fail with where it was stuck."""
+    try:
+        return process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        _, stderr = process.communicate(timeout=30)
+        pytest.fail(f"still running {seconds} s after Ctrl-C; its stderr and stacks:\n{stderr.decode()[-20000:]}")
 
 
 def _task_starts(requests) -> Counter:
