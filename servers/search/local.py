@@ -80,7 +80,7 @@ class LocalBackend:
 
     def notice(self) -> str | None:
         """A warning for the response while some chunks have no vector yet."""
-        if self.retrieval.mode == "fts" or not self.store.exists():
+        if self.retrieval.mode == "fts" or self.store.chunks() is None:
             return None
         pending = self._pending()
         if not pending:

@@ -294,10 +294,11 @@ class ChunkStore:
         read), searched exactly; None while the corpus is larger than `MAX_MIRRORED_ROWS`."""
         table = self.chunks()
         with self._mirror_lock:
-            if self._mirror is None or self._mirror.version != table.version:
-                if table.count_rows() > MAX_MIRRORED_ROWS:
-                    self._mirror = None
-                    return None
+            if self._mirror is not None and self._mirror.version == table.version:
+                return self._mirror  # one version read on the hot path
+            if table.count_rows() > MAX_MIRRORED_ROWS:
+                self._mirror = None
+                return None
             if self._mirror is None:
                 dim = table.schema.field("vector").type.list_size
                 self._mirror = RowMirror(VectorIndex(dim, ann_threshold=MAX_MIRRORED_ROWS + 1, nprobe=1), key="id", rev="hash")
