@@ -34,9 +34,10 @@ class InMemoryBM25:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def ready(self) -> LexicalIndex | None:
-        """The index of the table's current text, or None while it is being built (or over the limit)."""
-        version = self.store.version()
+    def ready(self, version: int | None = None) -> LexicalIndex | None:
+        """The index of the table's current text (at `version`, default the latest), or None while it is
+        being built (or over the limit)."""
+        version = self.store.version() if version is None else version
         with self._lock:
             if self._version == version:
                 return self._index

@@ -113,14 +113,15 @@ class LocalBackend:
     def _rank(self, query: str, limit: int) -> list[tuple[dict[str, Any], float]]:
         if self.store.chunks() is None:
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is not indexed: run `memento-search index PATH`")
+        version = self.store.version()  # read once: each read is a hop to LanceDB's event loop thread
         mode = self.retrieval.mode
         if mode == "fts":
-            return self._with_rows(list(self._text_scores(query, limit).items()))
+            return self._with_rows(list(self._text_scores(query, limit, version).items()), version)
         if mode == "vector":
-            return self._with_rows(list(self._vector_scores(query, limit).items()))
+            return self._with_rows(list(self._vector_scores(query, limit, version).items()), version)
         depth = max(self.retrieval.depth, limit)
-        text_future = self._pool.submit(self._text_scores, query, depth)  # overlaps the query embedding
-        vector_scores = self._vector_scores(query, depth)
+        text_future = self._pool.submit(self._text_scores, query, depth, version)  # overlaps the query embedding
+        vector_scores = self._vector_scores(query, depth, version)
         text_scores = text_future.result()
         if not text_scores and not vector_scores and not self.store.count():
             raise BackendUnavailable("local", f"corpus '{self.store.corpus}' is empty: run `memento-search index PATH`")
@@ -130,34 +131,34 @@ class LocalBackend:
         else:
             fused = minmax([text_scores, vector_scores], weights)
             if self.retrieval.feedback_weight > 0:
-                fused = self._with_feedback(query, fused, [text_scores, vector_scores], weights, depth)
-        return self._with_rows(fused[:limit])
+                fused = self._with_feedback(query, fused, [text_scores, vector_scores], weights, depth, version)
+        return self._with_rows(fused[:limit], version)
 
-    def _with_rows(self, scored: list[tuple[str, float]]) -> list[tuple[dict[str, Any], float]]:
+    def _with_rows(self, scored: list[tuple[str, float]], version: int) -> list[tuple[dict[str, Any], float]]:
         """Each (chunk id, score) with the chunk's result columns; chunks deleted meanwhile are dropped."""
-        rows = self.store.rows_by_id([item for item, _ in scored])
+        rows = self.store.rows_by_id([item for item, _ in scored], version)
         return [(rows[item], score) for item, score in scored if item in rows]
 
-    def _with_feedback(self, query, fused, scored, weights, depth):
+    def _with_feedback(self, query, fused, scored, weights, depth, version):
         """`fused` re-fused with a third ranking: BM25 of the query expanded (RM3) from the fused top hits
         (none while the in-memory index is not ready)."""
-        index = self.bm25.ready()
+        index = self.bm25.ready(version)
         if index is None:
             return fused
         top = fused[: self.retrieval.feedback_docs]
-        rows = self.store.rows_by_id([item for item, _ in top])
+        rows = self.store.rows_by_id([item for item, _ in top], version)
         hits = [(index.analyze(content(rows[item]["title"], rows[item]["text"])), score) for item, score in top if item in rows]
         expanded = rm3(index.analyze(query), hits, self.retrieval.feedback_terms, self.retrieval.feedback_query_weight)
         return minmax([*scored, dict(index.top(expanded, depth))], [*weights, self.retrieval.feedback_weight])
 
-    def _text_scores(self, query: str, limit: int) -> dict[str, float]:
-        index = self.bm25.ready()
+    def _text_scores(self, query: str, limit: int, version: int) -> dict[str, float]:
+        index = self.bm25.ready(version)
         if index is None:
             return self.store.text_scores(query, limit)
         return dict(index.top(index.weights_of(query), limit))
 
-    def _vector_scores(self, query: str, limit: int) -> dict[str, float]:
-        return self.store.vector_scores(self.embedder.embed_query(query), limit)
+    def _vector_scores(self, query: str, limit: int, version: int) -> dict[str, float]:
+        return self.store.vector_scores(self.embedder.embed_query(query), limit, version)
 
     def to_result(self, row: dict[str, Any], score: float) -> Result:
         return Result(

@@ -210,10 +210,10 @@ class ChunkStore:
         table = self.chunks().search().select(["id", "title", "content"]).limit(None).to_arrow()
         return tuple(table.column(name).to_pylist() for name in ("id", "title", "content"))
 
-    def rows_by_id(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+    def rows_by_id(self, ids: list[str], version: int | None = None) -> dict[str, dict[str, Any]]:
         """The result columns of these chunks by id (from the in-memory mirror when there is one);
-        a chunk deleted meanwhile is absent."""
-        mirror = self._synced_mirror()
+        a chunk deleted meanwhile is absent. `version`: the table version already read for this query."""
+        mirror = self._synced_mirror(version)
         if mirror is None:
             rows = self.read_ids(ids).select(ROW_COLUMNS).to_pylist() if ids else []
             return {row["id"]: row for row in rows}
@@ -268,9 +268,9 @@ class ChunkStore:
         found = table.to_arrow()
         return dict(zip(found.column("id").to_pylist(), found.column("_score").to_pylist(), strict=True))
 
-    def vector_scores(self, vector, limit: int) -> dict[str, float]:
+    def vector_scores(self, vector, limit: int, version: int | None = None) -> dict[str, float]:
         """The `limit` nearest chunk ids with a vector, best first, with their dot similarity."""
-        mirror = self._synced_mirror()
+        mirror = self._synced_mirror(version)
         if mirror is None:
             found = (
                 self.chunks()
@@ -289,13 +289,13 @@ class ChunkStore:
             item: float(sim) for item, sim in zip(ids, sims) if item in rows and not rows[item]["hash"].startswith(PENDING)
         }
 
-    def _synced_mirror(self) -> RowMirror | None:
-        """The in-memory mirror of the chunk table caught up with its latest version (only changed chunks
-        read), searched exactly; None while the corpus is larger than `MAX_MIRRORED_ROWS`."""
+    def _synced_mirror(self, version: int | None = None) -> RowMirror | None:
+        """The in-memory mirror of the chunk table caught up with `version` (default: its latest; only
+        changed chunks read), searched exactly; None while the corpus is larger than `MAX_MIRRORED_ROWS`."""
         table = self.chunks()
         with self._mirror_lock:
-            if self._mirror is not None and self._mirror.version == table.version:
-                return self._mirror  # one version read on the hot path
+            if self._mirror is not None and self._mirror.version == (table.version if version is None else version):
+                return self._mirror
             if table.count_rows() > MAX_MIRRORED_ROWS:
                 self._mirror = None
                 return None
