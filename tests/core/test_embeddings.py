@@ -61,12 +61,13 @@ def test_onnx_fp32_vectors_equal_torch_and_int8_stay_close(export, torch_vectors
     assert np.sum(int8 * torch_vectors, axis=1).min() >= 0.97
 
 
-def test_bulk_batches_keep_each_text_in_its_place_and_queries_match_bulk(export):
-    embedder = Embedder(backend="onnx", threads=2)
+@pytest.mark.parametrize(("backend", "agreement"), [("onnx", 0.9999), ("onnx-int8", 0.97)])
+def test_bulk_batches_keep_each_text_in_its_place_and_queries_match_bulk(export, backend, agreement):
+    embedder = Embedder(backend=backend, threads=2)
     bulk = embedder.embed(TEXTS)
     for text, row in zip(TEXTS, bulk):  # length-sorted, padded batches give each text its own vector
-        query = embedder.embed_query(text)
-        assert float(query @ row) >= 0.9999
+        query = embedder.embed_query(text)  # int8 quantises activations per batch: alone it differs a little
+        assert float(query @ row) >= agreement and max(float(query @ other) for other in bulk) == float(query @ row)
     assert embedder.embed_query(TEXTS[0]) is embedder.embed_query(TEXTS[0])  # the LRU answers a repeat
     assert embedder.embed([]).shape == (0, 384)
 
