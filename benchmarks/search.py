@@ -219,18 +219,23 @@ def hotpotqa(data: Path, work: Path, embedder, quick: bool, seed: int, sweep: bo
     return evaluate("hotpotqa", rank, queries, recall_at, gold, read_jsonl(folder / "corpus.jsonl"), seed, sweep)
 
 
-def scifact(data: Path, work: Path, embedder, quick: bool, seed: int, sweep: bool) -> dict:
-    folder = data / "corpus" / "scifact"
+def scifact_queries(folder: Path, quick: bool) -> tuple[list[str], list[dict[str, int]]]:
+    """The SciFact queries that have train qrels (200 with `quick`), and each one's relevant documents."""
     relevant: dict[str, dict[str, int]] = {}
     for line in (folder / "qrels" / "train.tsv").read_text().splitlines()[1:]:
         query_id, doc_id, score = line.split("\t")
         relevant.setdefault(query_id, {})[doc_id] = int(score)
     queries = [q for q in read_jsonl(folder / "queries.jsonl") if q["_id"] in relevant][: 200 if quick else None]
+    return [q["text"] for q in queries], [relevant[q["_id"]] for q in queries]
+
+
+def scifact(data: Path, work: Path, embedder, quick: bool, seed: int, sweep: bool) -> dict:
+    folder = data / "corpus" / "scifact"
+    queries, rels = scifact_queries(folder, quick)
     build_index(folder / "corpus.jsonl", work, "scifact", embedder)
     rank = ranker(work, "scifact", embedder)
-    rels = [relevant[q["_id"]] for q in queries]
     corpus = read_jsonl(folder / "corpus.jsonl")
-    return evaluate("scifact", rank, [q["text"] for q in queries], ndcg_at, rels, corpus, seed, sweep)
+    return evaluate("scifact", rank, queries, ndcg_at, rels, corpus, seed, sweep)
 
 
 def indexing_throughput(data: Path, embedder, quick: bool) -> float:
