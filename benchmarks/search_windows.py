@@ -9,7 +9,9 @@ the in-memory BM25 score (the server's LexicalIndex, titles twice), the best chu
 best window's cosine (default int8 embedder, exact scan), each list cut to the top 20. Every weight
 setting of GRID is fused by the server's min-max fusion; the setting with the best mean of the two
 sets' tune halves (seed 16, as `benchmarks.search`) is reported on the untouched halves beside the
-default ranking (BM25 1.25, chunk vectors 1), and both over SEEDS' untouched halves.
+default ranking (the settings' BM25 weight, chunk vectors 1) and beside weights 2 : 1 : 1 (the best on
+SciFact's tune half alone), each also over SEEDS' untouched halves. Chunk size, overlap, depth and the
+BM25 weight are the search server's defaults (`SearchSettings`).
 
 --quick takes 100 / 200 questions and only the documents they need plus 1,500 others per set, so its
 figures are higher than a full run's and only show that the code runs. Progress goes to stderr; the
@@ -29,8 +31,6 @@ import numpy as np
 from benchmarks.search import ROOT, SEED, halves, log, ndcg_at, read_jsonl, recall_at, scifact_queries
 
 WINDOW, WINDOW_OVERLAP = 400, 100
-DEPTH = 20
-DEFAULT = (1.25, 1.0, 0.0)  # BM25, chunk vectors, window vectors: today's ranking
 GRID = list(itertools.product((1.0, 1.25, 1.5, 2.0), (0.5, 1.0), (0.0, 0.25, 0.5, 0.75, 1.0)))
 SEEDS = range(21)
 
@@ -83,25 +83,26 @@ def nearest(vectors: np.ndarray, query: np.ndarray, count: int) -> list[tuple[in
     return [(int(i), float(scores[i])) for i in top[np.argsort(-scores[top], kind="stable")]]
 
 
-def rankings(corpus: list[dict], queries: list[str], embedder) -> list[tuple[dict, dict, dict]]:
-    """Per query: BM25, chunk-vector and window-vector scores of its top DEPTH documents."""
+def rankings(corpus: list[dict], queries: list[str], embedder, settings) -> list[tuple[dict, dict, dict]]:
+    """Per query: BM25, chunk-vector and window-vector scores of its top `settings.fusion_depth` documents."""
     from memento_servers.search.lexical import LexicalIndex
     from memento_servers.search.store import content
 
-    chunk_docs, titles, chunks = pieces(corpus, 2000, 200)
+    depth = settings.fusion_depth
+    chunk_docs, titles, chunks = pieces(corpus, settings.chunk_chars, settings.chunk_overlap)
     window_docs, _, windows = pieces(corpus, WINDOW, WINDOW_OVERLAP)
     lexical = LexicalIndex([str(i) for i in range(len(chunks))], [content(t, c) for t, c in zip(titles, chunks, strict=True)])
     log(f"embedding {len(chunks)} chunks and {len(windows)} windows")
     chunk_vectors, window_vectors = embedder.embed(chunks), embedder.embed(windows)
     out = []
     for query in queries:
-        text = [(int(item), score) for item, score in lexical.top(lexical.weights_of(query), 10 * DEPTH)]
+        text = [(int(item), score) for item, score in lexical.top(lexical.weights_of(query), 10 * depth)]
         vector = embedder.embed_query(query)
         out.append(
             (
-                best_per_document(chunk_docs, text, DEPTH),
-                best_per_document(chunk_docs, nearest(chunk_vectors, vector, 10 * DEPTH), DEPTH),
-                best_per_document(window_docs, nearest(window_vectors, vector, 10 * DEPTH), DEPTH),
+                best_per_document(chunk_docs, text, depth),
+                best_per_document(chunk_docs, nearest(chunk_vectors, vector, 10 * depth), depth),
+                best_per_document(window_docs, nearest(window_vectors, vector, 10 * depth), depth),
             )
         )
     return out
@@ -134,20 +135,22 @@ def main() -> None:
         figures["skipped"] = f"no {', '.join(missing)} under {args.data}/corpus (pass --data)"
         print(json.dumps(figures))
         return
-    from memento_core.embeddings import Embedder
+    from memento_servers.search.config import SearchSettings
 
-    embedder = Embedder()
+    settings = SearchSettings()
+    embedder = settings.embedder()
+    default = (settings.fts_weight, 1.0, 0.0)  # BM25, chunk vectors, window vectors: today's ranking
     scored = {}
     for name, load in sets.items():
         corpus, queries, truth, metric = load(args.data, args.quick)
-        ranked = rankings(trimmed(corpus, truth) if args.quick else corpus, queries, embedder)
-        scored[name] = {weights: per_query(ranked, truth, metric, weights) for weights in {DEFAULT, *GRID}}
+        ranked = rankings(trimmed(corpus, truth) if args.quick else corpus, queries, embedder, settings)
+        scored[name] = {weights: per_query(ranked, truth, metric, weights) for weights in {default, *GRID}}
         log(f"{name}: {len(queries)} questions ranked")
     tune = {name: halves(len(next(iter(s.values()))), SEED)[0] for name, s in scored.items()}
     chosen = max(GRID, key=lambda w: statistics.mean(mean_on(scored[name][w], tune[name]) for name in scored))
     figures["chosen_on_tune_halves"] = dict(zip(("bm25", "chunk_vectors", "window_vectors"), chosen))
     for name, by_weights in scored.items():
-        count = len(by_weights[DEFAULT])
+        count = len(by_weights[default])
         tune_half, untouched = halves(count, SEED)
         seeds = [halves(count, seed)[1] for seed in SEEDS]
         figures[name] = {
@@ -156,10 +159,10 @@ def main() -> None:
                 "untouched": mean_on(by_weights[weights], untouched),
                 "untouched_21_seeds_mean": round(statistics.mean(mean_on(by_weights[weights], half) for half in seeds), 4),
             }
-            for system, weights in (("default", DEFAULT), ("with_windows", chosen), ("windows_2_1_1", (2.0, 1.0, 1.0)))
+            for system, weights in (("default", default), ("with_windows", chosen), ("windows_2_1_1", (2.0, 1.0, 1.0)))
         }
         figures[name]["with_windows_better_on_seeds"] = sum(
-            mean_on(by_weights[chosen], half) > mean_on(by_weights[DEFAULT], half) for half in seeds
+            mean_on(by_weights[chosen], half) > mean_on(by_weights[default], half) for half in seeds
         )
     print(json.dumps(figures))
 
